@@ -1,0 +1,154 @@
+/**
+ * A local copy of the Flow Library scorecard (`node-red-dev validate`), which cannot run offline.
+ * Checks P01 licence, P03 repository/bugs, P04 scoped name, P05 keyword, P06 node-red.version
+ * satisfied by Node-RED 5.0.7, P07 engines.node satisfied by Node 22.9.0, N02 every non-config
+ * node type in examples/, D01 dependency count, and that every node file and its editor HTML
+ * (with a literal RED.nodes.registerType) is in the packed tarball.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as acorn from 'acorn';
+import semver from 'semver';
+import { repoRoot } from '../helpers/env';
+
+interface Pkg {
+  name: string;
+  license?: string;
+  keywords?: string[];
+  repository?: unknown;
+  bugs?: unknown;
+  engines?: { node?: string };
+  dependencies?: Record<string, string>;
+  'node-red'?: { version?: string; nodes?: Record<string, string> };
+}
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Pkg;
+const NODE_RED_LATEST = '5.0.7';
+const NODE_RED_LATEST_MIN_NODE = '22.9.0';
+
+interface Registered {
+  type: string;
+  category: string | undefined;
+  file: string;
+}
+
+/** Parse every <script type="text/javascript"> of an editor file for literal registerType calls. */
+function registeredTypes(htmlFile: string): Registered[] {
+  const html = readFileSync(htmlFile, 'utf8');
+  const out: Registered[] = [];
+  const re = /<script\s+type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(html))) {
+    const ast = acorn.parse(m[1]!, { ecmaVersion: 2022, sourceType: 'script' });
+    walk(ast, (node) => {
+      if (node.type !== 'CallExpression') return;
+      const call = node as acorn.CallExpression;
+      const callee = call.callee;
+      if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier' || callee.property.name !== 'registerType') return;
+      const [typeArg, defArg] = call.arguments;
+      assert.ok(typeArg && typeArg.type === 'Literal' && typeof typeArg.value === 'string', `${htmlFile}: registerType type must be a string literal`);
+      assert.ok(defArg && defArg.type === 'ObjectExpression', `${htmlFile}: registerType definition must be an object literal`);
+      const keys = new Map<string, acorn.Node>();
+      for (const p of defArg.properties) {
+        if (p.type === 'Property' && p.key.type === 'Identifier') keys.set(p.key.name, p.value);
+      }
+      for (const k of ['category', 'defaults']) assert.ok(keys.has(k), `${htmlFile}: ${typeArg.value} has no literal ${k}`);
+      const defaults = keys.get('defaults')!;
+      assert.equal(defaults.type, 'ObjectExpression', `${htmlFile}: defaults must be an object literal`);
+      const cat = keys.get('category');
+      out.push({
+        type: typeArg.value as string,
+        category: cat && cat.type === 'Literal' ? String((cat as acorn.Literal).value) : undefined,
+        file: htmlFile,
+      });
+    });
+  }
+  return out;
+}
+
+function walk(node: acorn.Node, visit: (n: acorn.Node) => void): void {
+  visit(node);
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) {
+      for (const v of value) if (v && typeof v === 'object' && typeof (v as acorn.Node).type === 'string') walk(v as acorn.Node, visit);
+    } else if (value && typeof value === 'object' && typeof (value as acorn.Node).type === 'string') {
+      walk(value as acorn.Node, visit);
+    }
+  }
+}
+
+function exampleTypes(): Set<string> {
+  const types = new Set<string>();
+  const scan = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) scan(p);
+      else if (name.endsWith('.json')) {
+        const flow = JSON.parse(readFileSync(p, 'utf8')) as Array<{ type?: string }>;
+        assert.ok(Array.isArray(flow), `${p} must be a flow array`);
+        for (const n of flow) if (n.type) types.add(n.type);
+      }
+    }
+  };
+  scan(join(repoRoot, 'examples'));
+  return types;
+}
+
+test('P01/P03/P04: licence, repository, scoped name', () => {
+  assert.ok(pkg.license, 'license field');
+  assert.ok(existsSync(join(repoRoot, 'LICENSE')), 'LICENSE file');
+  assert.ok(pkg.repository || pkg.bugs, 'repository or bugs');
+  assert.match(pkg.name, /^@[a-z0-9-]+\/node-red-/, 'scoped node-red- name');
+});
+
+test('P05: node-red keyword', () => {
+  assert.ok(pkg.keywords?.includes('node-red'));
+});
+
+test('P06/P07: Node-RED and Node version ranges', () => {
+  const range = pkg['node-red']?.version;
+  assert.ok(range, 'node-red.version');
+  assert.ok(semver.satisfies(NODE_RED_LATEST, range), `node-red.version ${range} must accept ${NODE_RED_LATEST}`);
+  assert.ok(semver.satisfies('4.1.15', range), `node-red.version ${range} must accept the 4.1 line we test on`);
+  const engines = pkg.engines?.node;
+  assert.ok(engines, 'engines.node');
+  assert.ok(semver.satisfies(NODE_RED_LATEST_MIN_NODE, engines), `engines.node ${engines} must accept ${NODE_RED_LATEST_MIN_NODE}`);
+  assert.ok(semver.satisfies('20.19.0', engines), 'engines.node must accept Node 20');
+});
+
+test('D01: at most 2 runtime dependencies (scorecard allows 6)', () => {
+  assert.ok(Object.keys(pkg.dependencies ?? {}).length <= 2);
+});
+
+test('every node file is packed with a parseable editor definition; N02 every non-config type has an example', () => {
+  const nodes = pkg['node-red']?.nodes ?? {};
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+  ) as Array<{ files: Array<{ path: string }> }>;
+  const files = new Set(packed[0]!.files.map((f) => f.path));
+  const examples = exampleTypes();
+  const all: Registered[] = [];
+  for (const [label, js] of Object.entries(nodes)) {
+    const jsPath = js.replace(/^\.\//, '');
+    const htmlPath = jsPath.replace(/\.js$/, '.html');
+    assert.ok(existsSync(join(repoRoot, jsPath)), `${label}: ${jsPath} exists (run npm run build)`);
+    assert.ok(files.has(jsPath), `${label}: ${jsPath} is packed`);
+    assert.ok(files.has(htmlPath), `${label}: ${htmlPath} is packed`);
+    const types = registeredTypes(join(repoRoot, htmlPath));
+    assert.ok(types.length > 0, `${htmlPath} registers at least one type`);
+    all.push(...types);
+  }
+  for (const r of all) {
+    if (r.category === 'config') continue;
+    assert.equal(r.category, 'fieldlink', `${r.type} belongs in the fieldlink palette category`);
+    assert.ok(examples.has(r.type), `N02: node type ${r.type} (${relative(repoRoot, r.file)}) appears in no examples/**/*.json`);
+  }
+  const seen = new Set<string>();
+  for (const r of all) {
+    assert.ok(!seen.has(r.type), `type ${r.type} registered twice`);
+    seen.add(r.type);
+  }
+});
