@@ -7,7 +7,8 @@ import { join, relative, dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist');
+// FIELDLINK_DIST=dist-x builds into another folder (parallel work on one checkout).
+const out = join(root, process.env.FIELDLINK_DIST || 'dist');
 const roots = ['src', 'nodes', 'test', 'bench'];
 
 function walk(dir, acc) {
@@ -48,5 +49,5 @@ for (const a of assets) {
   copyFileSync(a, dst);
 }
 if (!process.env.FIELDLINK_QUIET_BUILD) {
-  console.log(`build: ${entryPoints.length} modules, ${assets.length} editor assets -> dist/ in ${Date.now() - t0} ms`);
+  console.log(`build: ${entryPoints.length} modules, ${assets.length} editor assets -> ${out.slice(root.length + 1)}/ in ${Date.now() - t0} ms`);
 }

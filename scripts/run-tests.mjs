@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const testRoot = join(root, 'dist', 'test');
+const testRoot = join(root, process.env.FIELDLINK_DIST || 'dist', 'test');
 const args = process.argv.slice(2);
 const env = { ...process.env };
 const filters = [];

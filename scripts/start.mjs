@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const userDir = join(root, '.node-red');
+const userDir = process.env.FIELDLINK_USERDIR || join(root, '.node-red');
 const port = Number(process.env.PORT || 1880);
 const host = process.env.HOST || '127.0.0.1';
 const reset = process.argv.includes('--reset');

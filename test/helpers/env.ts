@@ -9,8 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+/** Root of the compiled tree this test runs from (dist/, or $FIELDLINK_DIST). */
+export const distRoot = resolve(__dirname, '..', '..');
 /** Repository root (tests run from dist/test/..., sources and fixtures live in the repo). */
-export const repoRoot = resolve(__dirname, '..', '..', '..');
+export const repoRoot = resolve(distRoot, '..');
 /** Wire captures of independent implementations (copied from the team's shared vectors; see its README). */
 export const vectorsDir = join(repoRoot, 'test', 'vectors');
 

@@ -152,3 +152,7 @@ test('every node file is packed with a parseable editor definition; N02 every no
     seen.add(r.type);
   }
 });
+
+test('examples/flows.json (deployed by npm start) is built from the other example files', () => {
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-examples.mjs'), '--check'], { stdio: 'pipe' });
+});
