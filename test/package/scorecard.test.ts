@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import * as acorn from 'acorn';
 import semver from 'semver';
-import { repoRoot } from '../helpers/env';
+import { repoRoot, distRoot } from '../helpers/env';
+import { registeredTypes, type Registered } from '../helpers/editor-defs';
 
 interface Pkg {
   name: string;
@@ -28,57 +28,6 @@ interface Pkg {
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Pkg;
 const NODE_RED_LATEST = '5.0.7';
 const NODE_RED_LATEST_MIN_NODE = '22.9.0';
-
-interface Registered {
-  type: string;
-  category: string | undefined;
-  file: string;
-}
-
-/** Parse every <script type="text/javascript"> of an editor file for literal registerType calls. */
-function registeredTypes(htmlFile: string): Registered[] {
-  const html = readFileSync(htmlFile, 'utf8');
-  const out: Registered[] = [];
-  const re = /<script\s+type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(html))) {
-    const ast = acorn.parse(m[1]!, { ecmaVersion: 2022, sourceType: 'script' });
-    walk(ast, (node) => {
-      if (node.type !== 'CallExpression') return;
-      const call = node as acorn.CallExpression;
-      const callee = call.callee;
-      if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier' || callee.property.name !== 'registerType') return;
-      const [typeArg, defArg] = call.arguments;
-      assert.ok(typeArg && typeArg.type === 'Literal' && typeof typeArg.value === 'string', `${htmlFile}: registerType type must be a string literal`);
-      assert.ok(defArg && defArg.type === 'ObjectExpression', `${htmlFile}: registerType definition must be an object literal`);
-      const keys = new Map<string, acorn.Node>();
-      for (const p of defArg.properties) {
-        if (p.type === 'Property' && p.key.type === 'Identifier') keys.set(p.key.name, p.value);
-      }
-      for (const k of ['category', 'defaults']) assert.ok(keys.has(k), `${htmlFile}: ${typeArg.value} has no literal ${k}`);
-      const defaults = keys.get('defaults')!;
-      assert.equal(defaults.type, 'ObjectExpression', `${htmlFile}: defaults must be an object literal`);
-      const cat = keys.get('category');
-      out.push({
-        type: typeArg.value as string,
-        category: cat && cat.type === 'Literal' ? String((cat as acorn.Literal).value) : undefined,
-        file: htmlFile,
-      });
-    });
-  }
-  return out;
-}
-
-function walk(node: acorn.Node, visit: (n: acorn.Node) => void): void {
-  visit(node);
-  for (const value of Object.values(node)) {
-    if (Array.isArray(value)) {
-      for (const v of value) if (v && typeof v === 'object' && typeof (v as acorn.Node).type === 'string') walk(v as acorn.Node, visit);
-    } else if (value && typeof value === 'object' && typeof (value as acorn.Node).type === 'string') {
-      walk(value as acorn.Node, visit);
-    }
-  }
-}
 
 function exampleTypes(): Set<string> {
   const types = new Set<string>();
@@ -129,15 +78,20 @@ test('every node file is packed with a parseable editor definition; N02 every no
     execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
   ) as Array<{ files: Array<{ path: string }> }>;
   const files = new Set(packed[0]!.files.map((f) => f.path));
+  const packDefault = distRoot === join(repoRoot, 'dist');
   const examples = exampleTypes();
   const all: Registered[] = [];
   for (const [label, js] of Object.entries(nodes)) {
     const jsPath = js.replace(/^\.\//, '');
     const htmlPath = jsPath.replace(/\.js$/, '.html');
-    assert.ok(existsSync(join(repoRoot, jsPath)), `${label}: ${jsPath} exists (run npm run build)`);
-    assert.ok(files.has(jsPath), `${label}: ${jsPath} is packed`);
-    assert.ok(files.has(htmlPath), `${label}: ${htmlPath} is packed`);
-    const types = registeredTypes(join(repoRoot, htmlPath));
+    // Built into $FIELDLINK_DIST (default dist/); the pack listing only makes sense for dist/ itself.
+    const built = join(distRoot, jsPath.replace(/^dist\//, ''));
+    assert.ok(existsSync(built), `${label}: ${built} exists (run npm run build)`);
+    if (packDefault) {
+      assert.ok(files.has(jsPath), `${label}: ${jsPath} is packed`);
+      assert.ok(files.has(htmlPath), `${label}: ${htmlPath} is packed`);
+    }
+    const types = registeredTypes(join(repoRoot, htmlPath.replace(/^dist\//, '')));
     assert.ok(types.length > 0, `${htmlPath} registers at least one type`);
     all.push(...types);
   }

@@ -1,0 +1,215 @@
+/**
+ * Editor smoke test in real headless Chromium (Debian `chromium`, driven by playwright-core):
+ * start Node-RED 4.1 with this package and the example flows, open the editor, check that every
+ * Fieldlink node type is in the palette under the `fieldlink` category, open each node's edit
+ * dialog (config nodes through the config-node editor), and fail on any browser console error or
+ * page exception. With FIELDLINK_SCREENSHOTS=1 (`npm run screenshots`) it also saves the pictures
+ * the README shows: docs/editor.png (each example tab as docs/example-<n>.png) and
+ * docs/screenshots/<type>.png (each edit dialog).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, symlinkSync, copyFileSync, rmSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { repoRoot, distRoot, haveCommand, peerSkip } from '../helpers/env';
+import { packageTypes, type Registered } from '../helpers/editor-defs';
+
+// The callbacks passed to page.evaluate run in the browser; these declarations type the little of
+// the DOM they touch without pulling the DOM library into the whole (Node) program.
+interface El {
+  id: string;
+  textContent: string | null;
+  closest(sel: string): El | null;
+}
+declare const document: { querySelector(sel: string): El | null; querySelectorAll(sel: string): { length: number }; title: string };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's global object, typed at each use
+declare const window: any;
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = peerSkip('chromium (Debian package)', haveCommand(CHROMIUM));
+
+// playwright-core ships its own types; only its chromium launcher is used.
+type PW = typeof import('playwright-core');
+type Browser = Awaited<ReturnType<PW['chromium']['launch']>>;
+type Page = Awaited<ReturnType<Browser['newPage']>>;
+
+let red: ChildProcess | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+let baseUrl = '';
+let tmp = '';
+const consoleErrors: string[] = [];
+const shots = process.env.FIELDLINK_SCREENSHOTS === '1';
+const shotDir = join(repoRoot, 'docs', 'screenshots');
+const types: Registered[] = packageTypes(repoRoot);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A module folder that points Node-RED at the compiled tree this test runs from. */
+function moduleDir(): string {
+  const dir = join(tmp, 'module');
+  mkdirSync(dir);
+  copyFileSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(distRoot, join(dir, 'dist'));
+  symlinkSync(join(repoRoot, 'examples'), join(dir, 'examples'));
+  if (existsSync(join(repoRoot, 'resources'))) symlinkSync(join(repoRoot, 'resources'), join(dir, 'resources'));
+  return dir;
+}
+
+async function startNodeRed(): Promise<void> {
+  tmp = mkdtempSync(join(tmpdir(), 'fieldlink-editor-'));
+  const port = await freePort();
+  const userDir = join(tmp, 'user');
+  mkdirSync(userDir);
+  copyFileSync(join(repoRoot, 'examples', 'flows.json'), join(userDir, 'flows.json'));
+  writeFileSync(
+    join(userDir, 'settings.js'),
+    `module.exports = {
+      uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json',
+      nodesDir: [${JSON.stringify(moduleDir())}],
+      credentialSecret: 'editor-test',
+      telemetry: { enabled: false, updateNotification: false },
+      editorTheme: { tours: false, projects: { enabled: false } },
+      externalModules: { autoInstall: false, palette: { allowInstall: false } },
+      logging: { console: { level: 'warn' } },
+    };`,
+  );
+  red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  red.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  red.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  baseUrl = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(baseUrl + 'settings');
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (red.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`Node-RED did not start:\n${log}`);
+}
+
+before(async () => {
+  if (skip) return;
+  await startNodeRed();
+  const { chromium } = require('playwright-core') as PW;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  await page.goto(baseUrl, { waitUntil: 'load' });
+  await page.waitForSelector('.red-ui-palette-node[data-palette-type="inject"]', { timeout: 60_000 });
+  // Let the editor finish loading the flows.
+  await page.waitForFunction(() => {
+    const R = (window as unknown as { RED?: { nodes?: { eachNode?: unknown } } }).RED;
+    return !!R?.nodes?.eachNode;
+  });
+  await page.waitForTimeout(1000);
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  if (red && red.exitCode === null) {
+    red.kill('SIGINT');
+    await new Promise((r) => red!.once('exit', r));
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the editor loads with no console error and shows the example flows', { skip }, async () => {
+  if (shots) {
+    mkdirSync(shotDir, { recursive: true });
+    const tabs = await page!.evaluate(() => {
+      const RED = (window as { RED: { nodes: { eachWorkspace(cb: (w: { id: string; label: string }) => void): void } } }).RED;
+      const out: Array<{ id: string; label: string }> = [];
+      RED.nodes.eachWorkspace((w) => out.push({ id: w.id, label: w.label }));
+      return out;
+    });
+    for (const tab of tabs) {
+      await page!.evaluate((id) => (window as { RED: { workspaces: { show(id: string): void } } }).RED.workspaces.show(id), tab.id);
+      await page!.waitForTimeout(400);
+      const name = tab.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      await page!.screenshot({ path: join(shotDir, `example-${name}.png`) });
+    }
+  }
+  const loadErrors = await page!.evaluate(async () => {
+    const r = await fetch('nodes', { headers: { Accept: 'application/json' } });
+    const list = (await r.json()) as Array<{ module: string; err?: string; types: string[] }>;
+    return list.filter((n) => n.err).map((n) => `${n.module}: ${n.err}`);
+  });
+  assert.deepEqual(loadErrors, [], 'every node module loads in the runtime');
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('every Fieldlink node type is in the palette under "fieldlink"', { skip }, async () => {
+  for (const t of types.filter((x) => x.category !== 'config')) {
+    const inCategory = await page!.evaluate((type) => {
+      const el = document.querySelector(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      const cat = el?.closest('.red-ui-palette-category');
+      return cat ? cat.id : null;
+    }, t.type);
+    assert.ok(inCategory, `${t.type} is in the palette`);
+    assert.match(inCategory!, /fieldlink/, `${t.type} sits in the fieldlink category (found ${inCategory})`);
+  }
+});
+
+test('every node edit dialog opens and closes without errors', { skip }, async () => {
+  for (const t of types) {
+    const before = consoleErrors.length;
+    if (t.category === 'config') {
+      await page!.evaluate((type) => {
+        (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', type, '_ADD_');
+      }, t.type);
+    } else {
+      await page!.evaluate((type) => {
+        type R = {
+          workspaces: { active(): string };
+          view: { importNodes(n: unknown[], o?: unknown): void };
+          nodes: { node(id: string): unknown };
+          editor: { edit(n: unknown): void };
+        };
+        const RED = (window as unknown as { RED: R }).RED;
+        const id = 'smoke-' + type;
+        if (!RED.nodes.node(id)) RED.view.importNodes([{ id, type, x: 200, y: 200, z: RED.workspaces.active(), wires: [] }], { generateIds: false });
+        RED.editor.edit(RED.nodes.node(id));
+      }, t.type);
+    }
+    const cancel = t.category === 'config' ? '#node-config-dialog-cancel' : '#node-dialog-cancel';
+    await page!.waitForSelector(`.red-ui-tray ${cancel}`, { timeout: 15_000 });
+    await page!.waitForTimeout(300);
+    if (shots) await page!.screenshot({ path: join(shotDir, `${t.type}.png`) });
+    const trayText = await page!.evaluate(() => document.querySelector('.red-ui-tray:last-of-type .red-ui-tray-body')?.textContent?.length ?? 0);
+    assert.ok(trayText > 0, `${t.type}: the dialog has content`);
+    await page!.click(`.red-ui-tray ${cancel}`);
+    await page!.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 10_000 });
+    assert.deepEqual(consoleErrors.slice(before), [], `${t.type}: no console errors while editing`);
+  }
+  const help = await page!.evaluate(() => document.title);
+  assert.ok(help.length > 0);
+  // The editor's node count is sane.
+  assert.ok(readFileSync(join(repoRoot, 'examples', 'flows.json'), 'utf8').length > 1);
+});
