@@ -75,7 +75,14 @@ test('D01: at most 2 runtime dependencies (scorecard allows 6)', () => {
 test('every node file is packed with a parseable editor definition; N02 every non-config type has an example', () => {
   const nodes = pkg['node-red']?.nodes ?? {};
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      // Under `npm test` the inherited npm_* variables make the nested npm run `prepare` (a rebuild
+      // of dist/ while other test files run); a clean environment keeps it a pure listing.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))), FIELDLINK_QUIET_BUILD: '1' },
+    }),
   ) as Array<{ files: Array<{ path: string }> }>;
   const files = new Set(packed[0]!.files.map((f) => f.path));
   const packDefault = distRoot === join(repoRoot, 'dist');
