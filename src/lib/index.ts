@@ -6,3 +6,4 @@ export { Reader } from './wire/reader';
 export { Writer } from './wire/writer';
 export { ChunkQueue } from './wire/chunks';
 export { FieldlinkError, DecodeError, LocalProtocolError, RemoteProtocolError, TimeoutError, errorText } from './wire/errors';
+export * as probe from './probe';
