@@ -54,6 +54,8 @@ export type PingFailureReason =
   | 'bad-input'
   | 'refused';
 
+import { isIP } from 'node:net';
+
 const IPV4 = /\b(\d{1,3}(?:\.\d{1,3}){3})\b/;
 
 // Unix reply: "<n> bytes from <addr>[: |, ]... seq=<n> ... ttl|hlim=<n> ... time=<t> ms"
@@ -218,7 +220,10 @@ function cleanAddress(s: string): string {
 
 function ipv6In(line: string): string | undefined {
   const m = /(?:^|[\s[(])((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4})(?=$|[\s\]):,])/i.exec(line);
-  return m ? m[1] : undefined;
+  if (!m) return undefined;
+  let a = m[1]!;
+  if (a.endsWith(':') && !a.endsWith('::')) a = a.slice(0, -1);
+  return isIP(a) === 6 ? a : undefined;
 }
 
 /** Parse a whole output at once. */
