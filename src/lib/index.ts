@@ -7,3 +7,4 @@ export { Writer } from './wire/writer';
 export { ChunkQueue } from './wire/chunks';
 export { FieldlinkError, DecodeError, LocalProtocolError, RemoteProtocolError, TimeoutError, errorText } from './wire/errors';
 export * as probe from './probe';
+export * as ca from './epics/ca';

@@ -1,0 +1,13 @@
+/**
+ * Channel Access (CA 4.13) in TypeScript: the sans-I/O protocol core (this barrel's first part)
+ * and the server. See README.md in this folder for the module map.
+ */
+export * from './constants';
+export * from './header';
+export * from './time';
+export * from './dbr';
+export * from './messages';
+export * from './framer';
+export * from './datagram';
+export * from './state';
+export * from './errors';
