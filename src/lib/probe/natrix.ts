@@ -144,7 +144,8 @@ function str(params: Record<string, unknown>, keys: string[]): string | undefine
 }
 
 export interface NatrixPingParams {
-  mode: 'icmp' | 'tcp';
+  /** 'tcp' when a port or mode "tcp" is given, 'icmp' when mode "icmp"; undefined = the node's own. */
+  mode?: 'icmp' | 'tcp';
   count?: number;
   /** seconds per reply */
   timeout?: number;
@@ -161,7 +162,7 @@ export interface NatrixPingParams {
 export function natrixPingParams(p: Record<string, unknown>): NatrixPingParams {
   const port = num(p, ['port', 'tcp_port'], 1, 65535, true);
   const modeRaw = str(p, ['mode', 'method', 'ping_method']);
-  let mode: 'icmp' | 'tcp' = port !== undefined ? 'tcp' : 'icmp';
+  let mode: 'icmp' | 'tcp' | undefined = port !== undefined ? 'tcp' : undefined;
   if (modeRaw !== undefined) {
     const m = modeRaw.toLowerCase();
     if (m !== 'icmp' && m !== 'tcp') throw new Error(`parameters.mode must be "icmp" or "tcp" (got ${JSON.stringify(modeRaw)})`);

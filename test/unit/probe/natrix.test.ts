@@ -49,7 +49,7 @@ test('malformed commands are refused with the field named', () => {
 
 test('ping parameters: natrix spellings, TCP by port, wrong types named', () => {
   assert.deepEqual(natrixPingParams({ count: 2, timeout: 1, packet_size: 32, interface: 'lo' }), {
-    mode: 'icmp', count: 2, timeout: 1, interval: undefined, deadline: undefined, size: 32, ttl: undefined, iface: 'lo', family: undefined, port: undefined,
+    mode: undefined, count: 2, timeout: 1, interval: undefined, deadline: undefined, size: 32, ttl: undefined, iface: 'lo', family: undefined, port: undefined,
   });
   assert.equal(natrixPingParams({ port: 502 }).mode, 'tcp');
   assert.equal(natrixPingParams({ count: '4' }).count, 4);
