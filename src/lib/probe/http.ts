@@ -22,7 +22,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Socket, LookupFunction } from 'node:net';
+import { isIP, type Socket, type LookupFunction } from 'node:net';
 import type { TLSSocket, ConnectionOptions, DetailedPeerCertificate } from 'node:tls';
 import { now, ms3, type Family } from './common';
 
@@ -343,8 +343,8 @@ export function tlsDetails(s: TLSSocket): TlsDetails {
   };
 }
 
-function phaseOf(t: { connect?: number; secure?: number; lookup?: number; firstByte?: number; finish?: number }, isHttps: boolean): string {
-  if (t.connect === undefined) return t.lookup === undefined ? 'resolve' : 'connect';
+function phaseOf(t: { connect?: number; secure?: number; lookup?: number; firstByte?: number; finish?: number; literal?: boolean }, isHttps: boolean): string {
+  if (t.connect === undefined) return t.lookup === undefined && !t.literal ? 'resolve' : 'connect';
   if (isHttps && t.secure === undefined) return 'tls';
   if (t.finish === undefined) return 'request';
   if (t.firstByte === undefined) return 'response';
@@ -354,12 +354,12 @@ function phaseOf(t: { connect?: number; secure?: number; lookup?: number; firstB
 function oneHop(u: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, o: Resolved, timeLeft: number): Promise<HopResult> {
   return new Promise<HopResult>((resolve, reject) => {
     const isHttps = u.protocol === 'https:';
-    const t: { start: number; lookup?: number; connect?: number; secure?: number; finish?: number; firstByte?: number; headers?: number; end?: number } = { start: now() };
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const t: { start: number; literal: boolean; lookup?: number; connect?: number; secure?: number; finish?: number; firstByte?: number; headers?: number; end?: number } = { start: now(), literal: isIP(host) !== 0 };
     let settled = false;
     let socket: Socket | undefined;
     let tls: TlsDetails | undefined;
     let connectTimer: NodeJS.Timeout | undefined;
-    const host = u.hostname.replace(/^\[|\]$/g, '');
     const opts: https.RequestOptions = {
       host,
       port: u.port ? Number(u.port) : isHttps ? 443 : 80,
@@ -449,7 +449,10 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
           kept += part.length;
         }
       });
-      res.on('error', fail);
+      res.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ECONNRESET') fail(new ProbeError(18, `connection closed before the response body was complete (${size} bytes received)`, 'transfer'));
+        else fail(err);
+      });
       res.on('close', () => {
         if (!res.complete) fail(new ProbeError(18, `connection closed before the response body was complete (${size} bytes received)`, 'transfer'));
       });
