@@ -1,0 +1,101 @@
+/**
+ * probe-http's periods side by side with `curl -w` on the same loopback endpoints (server delays
+ * the first byte and trickles the body; plain HTTP and HTTPS). Medians of a few interleaved runs
+ * must agree within ±2 ms per phase. curl has no "request sent" timer (7.88), so
+ * period_request + period_response is compared with time_starttransfer − time_pretransfer.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { haveCommand, peerSkip, repoRoot } from '../../helpers/env';
+import { httpProbe, type HttpData } from '../../../src/lib/probe/http';
+
+const skip = peerSkip('curl', haveCommand('curl'));
+const tlsDir = join(repoRoot, 'test', 'fixtures', 'probe', 'tls');
+const closers: Array<() => void> = [];
+after(() => closers.forEach((c) => c()));
+
+export interface Phases {
+  nslookup: number;
+  tcp: number;
+  ssl: number;
+  ttfb: number;
+  transfer: number;
+  total: number;
+}
+
+export function curlPhases(url: string, cacert?: string): Promise<Phases> {
+  const fmt = '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_pretransfer} %{time_starttransfer} %{time_total} %{http_code}';
+  const args = ['-s', '-o', '/dev/null', '-w', fmt, '--no-keepalive', ...(cacert ? ['--cacert', cacert] : []), url];
+  return new Promise((resolve, reject) => {
+    execFile('curl', args, { timeout: 10_000 }, (err, stdout) => {
+      if (err) return reject(err);
+      const [dns, conn, app, pre, start, total, code] = String(stdout).trim().split(' ').map(Number) as [number, number, number, number, number, number, number];
+      if (code !== 200) return reject(new Error(`curl got ${code}`));
+      const ms = (s: number): number => s * 1000;
+      resolve({ nslookup: ms(dns), tcp: ms(conn - dns), ssl: app ? ms(app - conn) : 0, ttfb: ms(start - pre), transfer: ms(total - start), total: ms(total) });
+    });
+  });
+}
+
+export function probePhases(d: HttpData): Phases {
+  return { nslookup: d.period_nslookup, tcp: d.period_tcp_connect, ssl: d.period_ssl_connect, ttfb: d.period_request + d.period_response, transfer: d.period_transfer, total: d.total_time };
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function handler(_q: unknown, res: import('node:http').ServerResponse): void {
+  setTimeout(() => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('x'.repeat(100));
+    let n = 0;
+    const t = setInterval(() => {
+      res.write('y'.repeat(100));
+      if (++n === 3) {
+        clearInterval(t);
+        res.end();
+      }
+    }, 10);
+  }, 20);
+}
+
+async function compare(url: string, probe: () => Promise<HttpData>, cacert?: string): Promise<void> {
+  const ours: Phases[] = [];
+  const theirs: Phases[] = [];
+  for (let i = 0; i < 7; i++) {
+    ours.push(probePhases(await probe()));
+    theirs.push(await curlPhases(url, cacert));
+  }
+  const keys: Array<keyof Phases> = ['nslookup', 'tcp', 'ssl', 'ttfb', 'transfer', 'total'];
+  const rows = keys.map((k) => [k, median(ours.map((p) => p[k])), median(theirs.map((p) => p[k]))] as const);
+  console.log(`${url}\n` + rows.map(([k, a, b]) => `  ${k.padEnd(9)} fieldlink ${a.toFixed(3)} ms  curl ${b.toFixed(3)} ms  diff ${(a - b).toFixed(3)}`).join('\n'));
+  for (const [k, a, b] of rows) {
+    // TLS handshakes cost a few ms of CPU on both sides: compare them with ±2 ms plus 25 %.
+    const tol = k === 'ssl' || k === 'total' ? 2 + 0.25 * b : 2;
+    assert.ok(Math.abs(a - b) <= tol, `${url} ${k}: fieldlink ${a.toFixed(3)} ms vs curl ${b.toFixed(3)} ms (±${tol.toFixed(1)})`);
+  }
+}
+
+test('plain HTTP on 127.0.0.1: periods agree with curl -w within ±2 ms', { skip }, async () => {
+  const s = createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  closers.push(() => s.close());
+  const url = `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+  await compare(url, async () => (await httpProbe({ url })).data as HttpData);
+});
+
+test('HTTPS with the test CA: periods agree with curl -w', { skip }, async () => {
+  const s = createHttpsServer({ key: readFileSync(join(tlsDir, 'server.key')), cert: readFileSync(join(tlsDir, 'server.crt')) }, handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  closers.push(() => s.close());
+  const url = `https://127.0.0.1:${(s.address() as { port: number }).port}/`;
+  const ca = readFileSync(join(tlsDir, 'ca.crt'));
+  await compare(url, async () => (await httpProbe({ url, tls: { ca } })).data as HttpData, join(tlsDir, 'ca.crt'));
+});
