@@ -359,7 +359,6 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
     let settled = false;
     let socket: Socket | undefined;
     let tls: TlsDetails | undefined;
-    let connectTimer: NodeJS.Timeout | undefined;
     const opts: https.RequestOptions = {
       host,
       port: u.port ? Number(u.port) : isHttps ? 443 : 80,
@@ -376,8 +375,7 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
     const settle = (err: Error | undefined, r?: HopResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(overall);
-      clearTimeout(connectTimer);
+      clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       if (err) {
         req?.destroy();
@@ -392,14 +390,23 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
       const text = err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
       settle(new ProbeError(code, `${text} (${phase} phase, ${u.host})`, phase));
     };
-    const overall = setTimeout(() => {
+    // One timer per hop: it fires at the connect deadline (unless connected by then) and at the
+    // overall deadline, rescheduling itself in between.
+    const connectDeadline = t.start + o.connectTimeout;
+    const overallDeadline = t.start + timeLeft;
+    const onTimer = (): void => {
+      const n = now();
+      const ready = isHttps ? t.secure !== undefined : t.connect !== undefined;
       const phase = phaseOf(t, isHttps);
-      fail(new ProbeError(28, `timed out after ${Math.round(o.timeout)} ms in the ${phase} phase (${u.host})`, phase));
-    }, Math.max(1, timeLeft));
-    connectTimer = setTimeout(() => {
-      const phase = phaseOf(t, isHttps);
-      fail(new ProbeError(28, `connection timed out after ${Math.round(o.connectTimeout)} ms in the ${phase} phase (${u.host})`, phase));
-    }, o.connectTimeout);
+      if (!ready && n >= connectDeadline - 1) {
+        fail(new ProbeError(28, `connection timed out after ${Math.round(o.connectTimeout)} ms in the ${phase} phase (${u.host})`, phase));
+      } else if (n >= overallDeadline - 1) {
+        fail(new ProbeError(28, `timed out after ${Math.round(o.timeout)} ms in the ${phase} phase (${u.host})`, phase));
+      } else {
+        timer = setTimeout(onTimer, Math.max(1, (ready ? overallDeadline : Math.min(connectDeadline, overallDeadline)) - n));
+      }
+    };
+    let timer = setTimeout(onTimer, Math.max(1, Math.min(o.connectTimeout, timeLeft)));
     const onAbort = (): void => fail(new ProbeError(42, 'probe cancelled', phaseOf(t, isHttps)));
     if (o.signal?.aborted) return onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -415,12 +422,10 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
       });
       s.once('connect', () => {
         t.connect = now();
-        if (!isHttps) clearTimeout(connectTimer);
       });
       if (isHttps) {
         s.once('secureConnect', () => {
           t.secure = now();
-          clearTimeout(connectTimer);
           try {
             tls = tlsDetails(s as TLSSocket);
           } catch {
@@ -463,15 +468,18 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
         const tcpStart = t.lookup ?? t.start;
         const sent = Math.max(t.finish ?? ready, ready);
         const fb = Math.max(t.firstByte ?? t.headers!, sent);
-        let headerText = `HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n`;
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headerText += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
-        headerText += '\r\n';
+        const raw = res.rawHeaders;
+        // Wire size of the status line and headers, as received ("Name: value\r\n" each).
+        let headerSize = `HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}`.length + 4;
+        for (let i = 0; i + 1 < raw.length; i += 2) headerSize += raw[i]!.length + raw[i + 1]!.length + 4;
+        const headerText = o.saveHeaders ? responseHeaderText(res) : '';
         const loc = res.headers.location;
         const hop: HttpHop = {
           url: u.href,
           status_code: res.statusCode ?? 0,
-          remote_ip: s?.remoteAddress ?? '',
-          remote_port: s?.remotePort ?? 0,
+          // For an IP literal the peer is known; asking the socket costs a getpeername() call.
+          remote_ip: t.literal ? host : (s?.remoteAddress ?? ''),
+          remote_port: t.literal ? Number(opts.port) : (s?.remotePort ?? 0),
           local_ip: s?.localAddress ?? '',
           local_port: s?.localPort ?? 0,
           period_nslookup: ms3(t.lookup !== undefined ? t.lookup - t.start : 0),
@@ -481,7 +489,7 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
           period_response: ms3(fb - sent),
           period_transfer: ms3(t.end - fb),
           total_time: ms3(t.end - t.start),
-          header_size: Buffer.byteLength(headerText, 'latin1'),
+          header_size: headerSize,
           size_upload: body ? body.length : 0,
           size_download: size,
           ...(typeof loc === 'string' ? { location: loc } : {}),
@@ -499,6 +507,12 @@ function oneHop(u: URL, method: string, headers: Record<string, string>, body: B
     });
     req.end(body);
   });
+}
+
+function responseHeaderText(res: http.IncomingMessage): string {
+  let text = `HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n`;
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) text += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+  return `${text}\r\n`;
 }
 
 function failure(errorcode: number, errorinfo: string, phase: string, url: string, extra?: Partial<HttpData>): HttpOutcome {
