@@ -71,7 +71,7 @@ async function compare(url: string, probe: () => Promise<HttpData>, cacert?: str
   const tls = url.startsWith('https:');
   const ours: Phases[] = [];
   const theirs: Phases[] = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 11; i++) {
     ours.push(probePhases(await probe()));
     theirs.push(await curlPhases(url, cacert));
   }
