@@ -125,5 +125,8 @@ export default function (RED: RED): void {
       },
     });
   }
-  RED.nodes.registerType('probe-ping', ProbePing);
+  RED.nodes.registerType('probe-ping', ProbePing, {
+    // settings.js: probePingCommand: 'busybox ping' runs another ping implementation.
+    settings: { probePingCommand: { value: '', exportable: false } },
+  });
 }

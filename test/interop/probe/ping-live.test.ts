@@ -57,7 +57,7 @@ test('a missing binary is reported in words, suggesting TCP mode', async () => {
   assert.match((r.data as { errorinfo: string }).errorinfo, /TCP mode/);
 });
 
-test('BusyBox ping (optional peer): fancy output parsed live', { skip: haveCommand('busybox') ? undefined : 'busybox not installed (optional)' }, async () => {
+test('BusyBox ping: fancy output parsed live', { skip: peerSkip('busybox', haveCommand('busybox')) }, async () => {
   const runner = new PingRunner();
   assert.equal(await detectFlavour(['busybox', 'ping']), 'busybox');
   const r = await runner.run({ host: '127.0.0.1', count: 2, interval: 0.2, command: ['busybox', 'ping'] });
