@@ -8,3 +8,4 @@ export { ChunkQueue } from './wire/chunks';
 export { FieldlinkError, DecodeError, LocalProtocolError, RemoteProtocolError, TimeoutError, errorText } from './wire/errors';
 export * as probe from './probe';
 export * as ca from './epics/ca';
+export * as bacnet from './bacnet';

@@ -21,7 +21,7 @@ import {
   EventType, FileAccessMethod, IPMode, LifeSafetyMode, LifeSafetyOperation, LifeSafetyState, LightingInProgress,
   LightingTransition, LimitEnable, LockStatus, LoggingType, Maintenance, NetworkNumberQuality, NetworkType, NodeType,
   NotifyType, Polarity, ProgramError, ProgramRequest, ProgramState, ProtocolLevel, Reliability, RestartReason,
-  Segmentation, ShedState, SilencedState, StatusFlags, TimerState, TimerTransition, WriteStatus, DaysOfWeek, LogStatus,
+  Segmentation, ShedState, SilencedState, StatusFlags, TimerState, TimerTransition, WriteStatus,
 } from '../enums/states';
 
 /** Named constructed types with typed codecs (constructed.ts). */
@@ -179,7 +179,6 @@ const COMMON: Record<string, Datatype> = {
   'records-since-notification': T.unsigned,
   'last-notify-record': T.unsigned,
   trigger: T.boolean,
-  'log-status': bits(LogStatus),
   // Schedule and calendar
   'effective-period': c('date-range'),
   'weekly-schedule': array(c('daily-schedule'), 7),
@@ -224,7 +223,6 @@ const COMMON: Record<string, Datatype> = {
   'zone-members': list(T.oid),
   // Load control, timer, lighting, access, network port, structured view
   'shed-duration': T.unsigned,
-  duration: T.unsigned,
   'timer-state': en(TimerState),
   'last-state-change': en(TimerTransition),
   'in-progress': en(LightingInProgress),
@@ -257,7 +255,6 @@ const COMMON: Record<string, Datatype> = {
   'count-change-time': T.dateTime,
   'count-before-change': T.unsigned,
   'input-reference': c('object-property-reference'),
-  'days-of-week': bits(DaysOfWeek),
 };
 
 /** Present-value datatype of each object type. */

@@ -47,6 +47,9 @@ export type BacnetValue =
 export type BacnetValueType = BacnetValue['type'];
 export type ApplicationValue = Exclude<BacnetValue, { type: 'context' } | { type: 'constructed' }>;
 
+/** Character sets putCharacterString can write: UTF-8, UCS-4, UCS-2, ISO 8859-1. */
+const ENCODABLE_CHARSETS: ReadonlySet<number> = new Set([0, 3, 4, 5]);
+
 /** Application tag number of each application type. */
 export const APPLICATION_TAG: Readonly<Record<ApplicationValue['type'], number>> = {
   null: AppTag.NULL,
@@ -97,7 +100,9 @@ export function encodeValue(w: Writer, v: BacnetValue): void {
     case 'real': return putReal(w, v.value);
     case 'double': return putDouble(w, v.value);
     case 'octet-string': return putOctetString(w, v.value);
-    case 'character-string': return putCharacterString(w, v.value, undefined, v.charset);
+    case 'character-string':
+      // Text decoded from a set we cannot encode (DBCS, JIS, unknown) is re-encoded as UTF-8.
+      return putCharacterString(w, v.value, undefined, v.charset !== undefined && ENCODABLE_CHARSETS.has(v.charset) ? v.charset : 0);
     case 'bit-string': return putBitString(w, v.value);
     case 'enumerated': return putEnumerated(w, v.value);
     case 'date': return putDate(w, v.value);

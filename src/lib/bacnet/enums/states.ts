@@ -209,7 +209,7 @@ export const FileAccessMethod = defineEnum('file access method', {
 export const LoggingType = defineEnum('logging type', { polled: 0, cov: 1, triggered: 2 }, {}, 255);
 
 /** Choice tags of BACnetLogRecord log-datum (and BACnetLogData). */
-export const LogDatum = defineEnum('log datum', {
+export const LogDatumChoice = defineEnum('log datum', {
   'log-status': 0, 'boolean-value': 1, 'real-value': 2, 'enumerated-value': 3, 'unsigned-value': 4,
   'integer-value': 5, 'bitstring-value': 6, 'null-value': 7, failure: 8, 'time-change': 9, 'any-value': 10,
 }, {}, 255);
