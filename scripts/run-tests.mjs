@@ -38,14 +38,25 @@ if (!files.length) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Files named *.serial.test.js measure time against a peer (e.g. our HTTP phases beside curl -w):
+// they run after the others, one at a time, so no other test file competes for the two cores.
+const serial = files.filter((f) => f.endsWith('.serial.test.js'));
+const parallel = files.filter((f) => !f.endsWith('.serial.test.js'));
 const concurrency = Math.max(1, Math.min(2, availableParallelism()));
-console.log(`running ${files.length} test file(s), ${concurrency} at a time` +
+console.log(`running ${files.length} test file(s): ${parallel.length} ${concurrency} at a time, then ${serial.length} alone` +
   (env.FIELDLINK_REQUIRE_PEERS === '1' ? ' (FIELDLINK_REQUIRE_PEERS=1: missing peers fail)' : ''));
-const res = spawnSync(process.execPath, [
-  '--test',
-  `--test-concurrency=${concurrency}`,
-  '--test-timeout=300000',
-  '--test-reporter=spec',
-  ...files,
-], { stdio: 'inherit', env, cwd: root });
-process.exit(res.status ?? 1);
+function run(list, n) {
+  if (!list.length) return 0;
+  const res = spawnSync(process.execPath, [
+    '--test',
+    `--test-concurrency=${n}`,
+    '--test-timeout=300000',
+    '--test-reporter=spec',
+    ...list,
+  ], { stdio: 'inherit', env, cwd: root });
+  return res.status ?? 1;
+}
+const a = run(parallel, concurrency);
+const b = run(serial, 1);
+if (a || b) console.error(`\ntest run failed (${a ? 'parallel batch' : ''}${a && b ? ' and ' : ''}${b ? 'serial batch' : ''})`);
+process.exit(a || b);

@@ -4,7 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Node, NodeDef, RED, TlsConfigNode } from '../shared/red';
-import { attachProbe, configBool, configNumber, configString, fmtMs } from '../shared/probe';
+import { attachProbe, configBool, configNumber, configString, fmtMs, selfTarget } from '../shared/probe';
 import { httpProbe, parseStatusList, type HttpAuth, type HttpProbeOptions } from '../../src/lib/probe/http';
 import { natrixHttpParams, parseHeaderParam } from '../../src/lib/probe/natrix';
 import { parseFamily } from '../../src/lib/probe/common';
@@ -68,6 +68,12 @@ export default function (RED: RED): void {
     const urlOf = (v: unknown): string => {
       if (typeof v !== 'string' || !v.trim()) throw new Error(`the URL must be a non-empty string (got ${v === undefined ? 'nothing' : typeof v})`);
       const u = v.trim();
+      if (u.startsWith('/')) {
+        // A path alone targets this Node-RED's own HTTP server (its http in endpoints).
+        const self = selfTarget(RED);
+        const host = self.host.includes(':') ? `[${self.host}]` : self.host;
+        return `${self.scheme}://${host}:${self.port}${self.root}${u}`;
+      }
       return /^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`;
     };
 

@@ -3,7 +3,7 @@
  * min/avg/max, mdev and jitter. Logic in src/lib/probe (ping.ts, tcp.ts); this file is glue.
  */
 import type { Node, NodeDef, RED } from '../shared/red';
-import { attachProbe, configBool, configNumber, configString, fmtMs, type ProbeOutcome } from '../shared/probe';
+import { attachProbe, configBool, configNumber, configString, fmtMs, selfTarget, type ProbeOutcome } from '../shared/probe';
 import { PingRunner, resolvePingOptions, type PingOptions } from '../../src/lib/probe/ping';
 import { tcpPing, type TcpPingOptions } from '../../src/lib/probe/tcp';
 import { natrixPingParams } from '../../src/lib/probe/natrix';
@@ -47,7 +47,8 @@ export default function (RED: RED): void {
       const mode = configString(config, 'mode', 'icmp') === 'tcp' ? 'tcp' : 'icmp';
       s = {
         mode,
-        port: configNumber(config, 'port', undefined),
+        // "self" = the port of this Node-RED's own HTTP server (loopback demos, self-checks).
+        port: configString(config, 'port').trim().toLowerCase() === 'self' ? selfTarget(RED).port : configNumber(config, 'port', undefined),
         family: parseFamily(configString(config, 'family', '0')),
         count: configNumber(config, 'count', 3),
         interval: configNumber(config, 'interval', 1),

@@ -170,3 +170,18 @@ export function configBool(config: NodeDef, key: string, def: boolean): boolean 
   if (v === undefined || v === null || v === '') return def;
   return v === true || v === 'true';
 }
+
+/**
+ * Where this Node-RED's own HTTP server listens, for targets written relative to it: a probe-http
+ * URL that starts with "/" (e.g. "/fieldlink-demo", served by an `http in` node) and a probe-ping
+ * TCP port of "self". Lets loopback demos and self-checks work whatever port Node-RED runs on.
+ */
+export function selfTarget(RED: RED): { scheme: 'http' | 'https'; host: string; port: number; root: string } {
+  const s = RED.settings as Record<string, unknown>;
+  const port = typeof s.uiPort === 'number' ? s.uiPort : Number(s.uiPort) || 1880;
+  const uiHost = typeof s.uiHost === 'string' ? s.uiHost : '';
+  // A wildcard listen address is reached through loopback.
+  const host = !uiHost || uiHost === '0.0.0.0' || uiHost === '::' ? '127.0.0.1' : uiHost;
+  const root = typeof s.httpNodeRoot === 'string' && s.httpNodeRoot !== '/' ? s.httpNodeRoot.replace(/\/$/, '') : '';
+  return { scheme: s.https ? 'https' : 'http', host, port, root };
+}

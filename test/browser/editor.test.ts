@@ -24,7 +24,11 @@ interface El {
   textContent: string | null;
   closest(sel: string): El | null;
 }
-declare const document: { querySelector(sel: string): El | null; querySelectorAll(sel: string): { length: number }; title: string };
+declare const document: {
+  querySelector(sel: string): El | null;
+  querySelectorAll(sel: string): { length: number; forEach(cb: (n: { remove(): void }) => void): void };
+  title: string;
+};
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's global object, typed at each use
 declare const window: any;
 
@@ -189,19 +193,25 @@ test('every node edit dialog opens and closes without errors', { skip }, async (
         type R = {
           workspaces: { active(): string };
           view: { importNodes(n: unknown[], o?: unknown): void };
-          nodes: { node(id: string): unknown };
+          nodes: { node(id: string): unknown; getType(t: string): { defaults: Record<string, { value: unknown }> } };
           editor: { edit(n: unknown): void };
         };
         const RED = (window as unknown as { RED: R }).RED;
         const id = 'smoke-' + type;
-        if (!RED.nodes.node(id)) RED.view.importNodes([{ id, type, x: 200, y: 200, z: RED.workspaces.active(), wires: [] }], { generateIds: false });
+        // As if dragged from the palette: every property starts at its default value.
+        const props: Record<string, unknown> = {};
+        for (const [k, d] of Object.entries(RED.nodes.getType(type).defaults)) props[k] = JSON.parse(JSON.stringify(d.value ?? ''));
+        if (!RED.nodes.node(id)) RED.view.importNodes([{ ...props, id, type, x: 200, y: 200, z: RED.workspaces.active(), wires: [] }], { generateIds: false });
         RED.editor.edit(RED.nodes.node(id));
       }, t.type);
     }
     const cancel = t.category === 'config' ? '#node-config-dialog-cancel' : '#node-dialog-cancel';
     await page!.waitForSelector(`.red-ui-tray ${cancel}`, { timeout: 15_000 });
     await page!.waitForTimeout(300);
-    if (shots) await page!.screenshot({ path: join(shotDir, `${t.type}.png`) });
+    if (shots) {
+      await page!.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()));
+      await page!.locator('.red-ui-tray').last().screenshot({ path: join(shotDir, `${t.type}.png`) });
+    }
     const trayText = await page!.evaluate(() => document.querySelector('.red-ui-tray:last-of-type .red-ui-tray-body')?.textContent?.length ?? 0);
     assert.ok(trayText > 0, `${t.type}: the dialog has content`);
     await page!.click(`.red-ui-tray ${cancel}`);

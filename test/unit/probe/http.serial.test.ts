@@ -21,10 +21,10 @@ const key = readFileSync(join(tlsDir, 'server.key'));
 const cert = readFileSync(join(tlsDir, 'server.crt'));
 const ca = readFileSync(join(tlsDir, 'ca.crt'));
 
-const DELAY = 40;
+const DELAY = 150;
 /** Allowed excess over an injected delay, and the most a phase without delay may take. */
-const SLACK = 30;
-const SMALL = 25;
+const SLACK = 100;
+const SMALL = 75;
 
 const closers: Array<() => void> = [];
 after(() => closers.forEach((c) => c()));
