@@ -219,6 +219,26 @@ def handle(cmd):
         chid = ca.create_channel(name, connect=False, callback=on_conn, auto_cb=False)
         KEEP.append(on_conn)
         return True
+    if op == 'bench_get':
+        # Issue a get per PV, then one ca_pend_io: libca's batched read, timed per round (us).
+        import time
+        t = cmd.get('type', 20)
+        chids = [channel(n) for n in cmd['pvs']]
+        size = DBR_SIZE[t]
+        bufs = [ctypes.create_string_buffer(size) for _ in chids]
+        LIB.ca_array_get.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_void_p]
+        LIB.ca_pend_io.argtypes = [ctypes.c_double]
+        ids = [ctypes.c_void_p(c.value if hasattr(c, 'value') else c) for c in chids]
+        samples = []
+        for _ in range(cmd.get('rounds', 100)):
+            t0 = time.perf_counter()
+            for cid, buf in zip(ids, bufs):
+                LIB.ca_array_get(t, 1, cid, buf)
+            st = LIB.ca_pend_io(5.0)
+            samples.append((time.perf_counter() - t0) * 1e6)
+            if st != 1:
+                raise RuntimeError(LIB.ca_message(st).decode())
+        return samples
     if op == 'ping':
         return 'pong'
     raise RuntimeError('unknown op ' + op)

@@ -25,10 +25,15 @@
  * buffer and byte-swapped there natively (Buffer.swap16/32/64), or, when the caller owns the
  * payload bytes (a frame copied out of several TCP chunks), swapped in place with no copy at all.
  */
-import { DecodeError, LocalProtocolError } from '../../wire/errors';
-import { MAX_ENUM_STATES, MAX_ENUM_STRING_SIZE, MAX_STRING_SIZE, MAX_UNITS_SIZE } from './constants';
+import { DecodeError as DecodeError_, LocalProtocolError as LocalProtocolError_ } from '../../wire/errors';
+import { MAX_ENUM_STATES as MAX_ENUM_STATES_, MAX_ENUM_STRING_SIZE as MAX_ENUM_STRING_SIZE_, MAX_STRING_SIZE as MAX_STRING_SIZE_, MAX_UNITS_SIZE as MAX_UNITS_SIZE_ } from './constants';
 import type { EpicsTime } from './time';
-import { pad8 } from './header';
+import { pad8 as pad8_ } from './header';
+import { putU16, putU32, putF32, putF64, getU16, getI16, getU32, getI32, getF32, getF64 } from './bytes';
+
+// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
+// hot paths read these local copies instead (imports here are never reassigned).
+const DecodeError = DecodeError_, LocalProtocolError = LocalProtocolError_, MAX_ENUM_STATES = MAX_ENUM_STATES_, MAX_ENUM_STRING_SIZE = MAX_ENUM_STRING_SIZE_, MAX_STRING_SIZE = MAX_STRING_SIZE_, MAX_UNITS_SIZE = MAX_UNITS_SIZE_, pad8 = pad8_;
 
 /** DBR type identifiers (`db_access.h`). `INT` is an alias of `SHORT`. */
 export const DBR = {
@@ -204,10 +209,6 @@ const FAST_PATH_MIN = 24;
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-function dv(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
 /** Write `s` as UTF-8 into a fixed field of `size` bytes (at most size-1 bytes of text, then NULs). */
 export function writeFixedString(buf: Uint8Array, off: number, size: number, s: string): void {
   const field = buf.subarray(off, off + size);
@@ -269,26 +270,25 @@ function writeElements(buf: Uint8Array, off: number, kind: ElementKind, count: n
     buf.set(new Uint8Array(src.buffer, src.byteOffset, n * size), off);
     swapInPlace(buf, off, n * size, size);
   } else {
-    const d = dv(buf);
     switch (kind) {
-      case 'i16': for (let i = 0; i < n; i++) d.setInt16(off + 2 * i, toNumber(src[i])); break;
-      case 'u16': for (let i = 0; i < n; i++) d.setUint16(off + 2 * i, toNumber(src[i])); break;
-      case 'u8': for (let i = 0; i < n; i++) d.setUint8(off + i, toNumber(src[i])); break;
-      case 'i32': for (let i = 0; i < n; i++) d.setInt32(off + 4 * i, toNumber(src[i])); break;
-      case 'f32': for (let i = 0; i < n; i++) d.setFloat32(off + 4 * i, toNumber(src[i])); break;
-      case 'f64': for (let i = 0; i < n; i++) d.setFloat64(off + 8 * i, toNumber(src[i])); break;
+      case 'i16':
+      case 'u16': for (let i = 0; i < n; i++) putU16(buf, off + 2 * i, toNumber(src[i])); break;
+      case 'u8': for (let i = 0; i < n; i++) buf[off + i] = toNumber(src[i]); break;
+      case 'i32': for (let i = 0; i < n; i++) putU32(buf, off + 4 * i, toNumber(src[i])); break;
+      case 'f32': for (let i = 0; i < n; i++) putF32(buf, off + 4 * i, toNumber(src[i])); break;
+      case 'f64': for (let i = 0; i < n; i++) putF64(buf, off + 8 * i, toNumber(src[i])); break;
     }
   }
   if (n < count) buf.fill(0, off + n * size, off + count * size);
 }
 
-function writeLimit(d: DataView, off: number, kind: ElementKind, v: number): void {
+function writeLimit(b: Uint8Array, off: number, kind: ElementKind, v: number): void {
   switch (kind) {
-    case 'i16': d.setInt16(off, v); break;
-    case 'u8': d.setUint8(off, v); break;
-    case 'i32': d.setInt32(off, v); break;
-    case 'f32': d.setFloat32(off, v); break;
-    case 'f64': d.setFloat64(off, v); break;
+    case 'i16': putU16(b, off, v); break;
+    case 'u8': b[off] = v; break;
+    case 'i32': putU32(b, off, v); break;
+    case 'f32': putF32(b, off, v); break;
+    case 'f64': putF64(b, off, v); break;
     default: break;
   }
 }
@@ -305,7 +305,6 @@ export function writeDbr(buf: Uint8Array, off: number, type: number, count: numb
   if (!l) throw new LocalProtocolError(`cannot encode unknown DBR type ${type}`);
   const size = l.valueOffset + l.elementSize * count;
   if (off + size > buf.length) throw new LocalProtocolError(`buffer too small for ${l.name} x ${count}`);
-  const d = dv(buf);
   // Metadata region starts zeroed (padding fields included).
   buf.fill(0, off, off + l.valueOffset);
   const status = data.status ?? 0;
@@ -317,36 +316,36 @@ export function writeDbr(buf: Uint8Array, off: number, type: number, count: numb
     case 'class_name':
       break;
     case 'sts':
-      d.setUint16(off, status);
-      d.setUint16(off + 2, severity);
+      putU16(buf, off, status);
+      putU16(buf, off + 2, severity);
       break;
     case 'stsack':
-      d.setUint16(off, status);
-      d.setUint16(off + 2, severity);
-      d.setUint16(off + 4, data.ackt ?? 0);
-      d.setUint16(off + 6, data.acks ?? 0);
+      putU16(buf, off, status);
+      putU16(buf, off + 2, severity);
+      putU16(buf, off + 4, data.ackt ?? 0);
+      putU16(buf, off + 6, data.acks ?? 0);
       break;
     case 'time':
-      d.setUint16(off, status);
-      d.setUint16(off + 2, severity);
-      d.setUint32(off + 4, data.stamp?.secondsPastEpoch ?? 0);
-      d.setUint32(off + 8, data.stamp?.nanoseconds ?? 0);
+      putU16(buf, off, status);
+      putU16(buf, off + 2, severity);
+      putU32(buf, off + 4, data.stamp?.secondsPastEpoch ?? 0);
+      putU32(buf, off + 8, data.stamp?.nanoseconds ?? 0);
       break;
     case 'gr':
     case 'ctrl': {
-      d.setUint16(off, status);
-      d.setUint16(off + 2, severity);
+      putU16(buf, off, status);
+      putU16(buf, off + 2, severity);
       if (l.native === 0) break; // GR/CTRL_STRING carry status and severity only
       if (l.native === 3) {
         const strs = data.enumStrings ?? [];
         const n = Math.min(strs.length, MAX_ENUM_STATES);
-        d.setUint16(off + 4, n);
+        putU16(buf, off + 4, n);
         for (let i = 0; i < n; i++) writeFixedString(buf, off + 6 + i * MAX_ENUM_STRING_SIZE, MAX_ENUM_STRING_SIZE, strs[i] ?? '');
         break;
       }
       let p = off + 4;
       if (l.native === 2 || l.native === 6) {
-        d.setInt16(p, data.precision ?? 0);
+        putU16(buf, p, data.precision ?? 0);
         p += 4; // precision + RISC pad
       }
       writeFixedString(buf, p, MAX_UNITS_SIZE, data.units ?? '');
@@ -361,7 +360,7 @@ export function writeDbr(buf: Uint8Array, off: number, type: number, count: numb
         vals.push(ctrl.high, ctrl.low);
       }
       for (const v of vals) {
-        writeLimit(d, p, l.elem, v);
+        writeLimit(buf, p, l.elem, v);
         p += l.elementSize;
       }
       break;
@@ -399,14 +398,13 @@ function readElements(bytes: Uint8Array, off: number, end: number, kind: Element
   const nbytes = count * size;
   if (count < FAST_PATH_MIN || !littleEndianHost) {
     // Small arrays (and big-endian hosts): read element by element.
-    const d = dv(bytes);
     switch (kind) {
       case 'u8': return owned ? bytes.subarray(off, off + count) : bytes.slice(off, off + count);
-      case 'i16': { const a = new Int16Array(count); for (let i = 0; i < count; i++) a[i] = d.getInt16(off + 2 * i); return a; }
-      case 'u16': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = d.getUint16(off + 2 * i); return a; }
-      case 'i32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = d.getInt32(off + 4 * i); return a; }
-      case 'f32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = d.getFloat32(off + 4 * i); return a; }
-      case 'f64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = d.getFloat64(off + 8 * i); return a; }
+      case 'i16': { const a = new Int16Array(count); for (let i = 0; i < count; i++) a[i] = getI16(bytes, off + 2 * i); return a; }
+      case 'u16': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = getU16(bytes, off + 2 * i); return a; }
+      case 'i32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = getI32(bytes, off + 4 * i); return a; }
+      case 'f32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = getF32(bytes, off + 4 * i); return a; }
+      case 'f64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = getF64(bytes, off + 8 * i); return a; }
     }
   }
   let buf: ArrayBufferLike;
@@ -431,13 +429,13 @@ function readElements(bytes: Uint8Array, off: number, end: number, kind: Element
   }
 }
 
-function readLimit(d: DataView, off: number, kind: ElementKind): number {
+function readLimit(b: Uint8Array, off: number, kind: ElementKind): number {
   switch (kind) {
-    case 'i16': return d.getInt16(off);
-    case 'u8': return d.getUint8(off);
-    case 'i32': return d.getInt32(off);
-    case 'f32': return d.getFloat32(off);
-    case 'f64': return d.getFloat64(off);
+    case 'i16': return getI16(b, off);
+    case 'u8': return b[off]!;
+    case 'i32': return getI32(b, off);
+    case 'f32': return getF32(b, off);
+    case 'f64': return getF64(b, off);
     default: return 0;
   }
 }
@@ -458,7 +456,6 @@ export function decodeDbr(type: number, count: number, bytes: Uint8Array, off = 
     const shortString = l.elem === 'string' && count > 0 && avail > l.valueOffset + (count - 1) * MAX_STRING_SIZE;
     if (!shortString) throw new DecodeError('payload', off, `${l.name} x ${count} needs ${need} byte(s), ${avail} present`);
   }
-  const d = dv(bytes);
   const out: DbrValue = { dataType: type, count, value: [] };
   switch (l.family) {
     case 'plain':
@@ -467,27 +464,27 @@ export function decodeDbr(type: number, count: number, bytes: Uint8Array, off = 
     case 'class_name':
       break;
     case 'sts':
-      out.status = d.getUint16(off);
-      out.severity = d.getUint16(off + 2);
+      out.status = getU16(bytes, off);
+      out.severity = getU16(bytes, off + 2);
       break;
     case 'stsack':
-      out.status = d.getUint16(off);
-      out.severity = d.getUint16(off + 2);
-      out.ackt = d.getUint16(off + 4);
-      out.acks = d.getUint16(off + 6);
+      out.status = getU16(bytes, off);
+      out.severity = getU16(bytes, off + 2);
+      out.ackt = getU16(bytes, off + 4);
+      out.acks = getU16(bytes, off + 6);
       break;
     case 'time':
-      out.status = d.getUint16(off);
-      out.severity = d.getUint16(off + 2);
-      out.stamp = { secondsPastEpoch: d.getUint32(off + 4), nanoseconds: d.getUint32(off + 8) };
+      out.status = getU16(bytes, off);
+      out.severity = getU16(bytes, off + 2);
+      out.stamp = { secondsPastEpoch: getU32(bytes, off + 4), nanoseconds: getU32(bytes, off + 8) };
       break;
     case 'gr':
     case 'ctrl': {
-      out.status = d.getUint16(off);
-      out.severity = d.getUint16(off + 2);
+      out.status = getU16(bytes, off);
+      out.severity = getU16(bytes, off + 2);
       if (l.native === 0) break;
       if (l.native === 3) {
-        const n = Math.min(d.getUint16(off + 4), MAX_ENUM_STATES);
+        const n = Math.min(getU16(bytes, off + 4), MAX_ENUM_STATES);
         const strs: string[] = new Array<string>(n);
         for (let i = 0; i < n; i++) strs[i] = readFixedString(bytes, off + 6 + i * MAX_ENUM_STRING_SIZE, MAX_ENUM_STRING_SIZE);
         out.enumStrings = strs;
@@ -495,7 +492,7 @@ export function decodeDbr(type: number, count: number, bytes: Uint8Array, off = 
       }
       let p = off + 4;
       if (l.native === 2 || l.native === 6) {
-        out.precision = d.getInt16(p);
+        out.precision = getI16(bytes, p);
         p += 4;
       }
       out.units = readFixedString(bytes, p, MAX_UNITS_SIZE);
@@ -503,7 +500,7 @@ export function decodeDbr(type: number, count: number, bytes: Uint8Array, off = 
       const v: number[] = [];
       const nlim = l.family === 'ctrl' ? 8 : 6;
       for (let i = 0; i < nlim; i++) {
-        v.push(readLimit(d, p, l.elem));
+        v.push(readLimit(bytes, p, l.elem));
         p += l.elementSize;
       }
       out.limits = {

@@ -9,11 +9,15 @@
  * spans chunks is copied once, and the frame says so (`owned`), so that the DBR decoder can swap
  * a large array in place instead of copying it again.
  */
-import { ChunkQueue } from '../../wire/chunks';
-import { DecodeError } from '../../wire/errors';
-import { EXTENDED_HEADER_SIZE, HEADER_SIZE } from './constants';
-import { peekHeader } from './header';
+import { ChunkQueue as ChunkQueue_ } from '../../wire/chunks';
+import { DecodeError as DecodeError_ } from '../../wire/errors';
+import { EXTENDED_HEADER_SIZE as EXTENDED_HEADER_SIZE_, HEADER_SIZE as HEADER_SIZE_ } from './constants';
+import { peekHeader as peekHeader_ } from './header';
 import type { CaFrame } from './messages';
+
+// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
+// hot paths read these local copies instead (imports here are never reassigned).
+const ChunkQueue = ChunkQueue_, DecodeError = DecodeError_, EXTENDED_HEADER_SIZE = EXTENDED_HEADER_SIZE_, HEADER_SIZE = HEADER_SIZE_, peekHeader = peekHeader_;
 
 export type FramerResult = { frame: CaFrame } | { need: number };
 
@@ -31,6 +35,9 @@ export class CaFramer {
   readonly #queue = new ChunkQueue();
   /** ArrayBuffers of the chunks pushed: a taken frame whose buffer is not one of them is our own copy. */
   #pushed = new WeakSet<ArrayBufferLike>();
+  /** A chunk being consumed in place while nothing else is queued (fast path), and our offset in it. */
+  #cur: Uint8Array | undefined;
+  #curOff = 0;
   readonly maxPayload: number;
   /** Bytes consumed so far (for error offsets). */
   consumed = 0;
@@ -41,17 +48,36 @@ export class CaFramer {
 
   /** Bytes received and not yet returned as frames. */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#queue.length + (this.#cur === undefined ? 0 : this.#cur.length - this.#curOff);
   }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    // Fast path: with nothing queued, frames are cut straight out of this chunk (no queue work).
+    if (this.#cur === undefined && this.#queue.length === 0) {
+      this.#cur = chunk;
+      this.#curOff = 0;
+      return;
+    }
+    this.#spill();
     this.#pushed.add(chunk.buffer);
     this.#queue.push(chunk);
   }
 
+  /** Move what is left of the fast-path chunk into the queue (ahead of anything newer). */
+  #spill(): void {
+    const cur = this.#cur;
+    if (cur === undefined) return;
+    this.#cur = undefined;
+    if (this.#curOff < cur.length) {
+      this.#pushed.add(cur.buffer);
+      this.#queue.push(this.#curOff === 0 ? cur : cur.subarray(this.#curOff));
+    }
+  }
+
   /** Forget everything buffered. */
   clear(): void {
+    this.#cur = undefined;
     this.#queue.clear();
     this.#pushed = new WeakSet();
   }
@@ -61,6 +87,25 @@ export class CaFramer {
    * Throws DecodeError only for a header whose declared size exceeds `maxPayload`.
    */
   next(): FramerResult {
+    const cur = this.#cur;
+    if (cur !== undefined) {
+      const off = this.#curOff;
+      const p = peekHeader(cur, off, cur.length);
+      if (!('need' in p)) {
+        const { header, size } = p;
+        if (header.payloadSize > this.maxPayload) {
+          throw new DecodeError('payloadSize', this.consumed + 2, `declared payload of ${header.payloadSize} bytes exceeds the limit of ${this.maxPayload}`);
+        }
+        const end = off + size + header.payloadSize;
+        if (end <= cur.length) {
+          this.consumed += end - off;
+          if (end === cur.length) this.#cur = undefined;
+          else this.#curOff = end;
+          return { frame: { header, headerSize: size, payload: cur.subarray(off + size, end), owned: false } };
+        }
+      }
+      this.#spill();
+    }
     const q = this.#queue;
     if (q.length < HEADER_SIZE) return { need: HEADER_SIZE - q.length };
     // Peek at the largest possible header in place (a view unless it spans chunks).

@@ -11,8 +11,12 @@
  * u32 payloadSize and u32 count. Payloads are padded with zeros to a multiple of 8 bytes; the
  * payload size in the header includes the padding.
  */
-import { DecodeError } from '../../wire/errors';
-import { EXTENDED_HEADER_SIZE, EXTENDED_THRESHOLD, HEADER_SIZE } from './constants';
+import { DecodeError as DecodeError_ } from '../../wire/errors';
+import { EXTENDED_HEADER_SIZE as EXTENDED_HEADER_SIZE_, EXTENDED_THRESHOLD as EXTENDED_THRESHOLD_, HEADER_SIZE as HEADER_SIZE_ } from './constants';
+
+// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
+// hot paths read these local copies instead (imports here are never reassigned).
+const DecodeError = DecodeError_, EXTENDED_HEADER_SIZE = EXTENDED_HEADER_SIZE_, EXTENDED_THRESHOLD = EXTENDED_THRESHOLD_, HEADER_SIZE = HEADER_SIZE_;
 
 export interface CaHeader {
   command: number;
@@ -44,20 +48,40 @@ export function headerSize(payloadSize: number, count: number): number {
  * Integers are masked to their field width; callers validate ranges.
  */
 export function writeHeader(buf: Uint8Array, off: number, h: CaHeader): number {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  dv.setUint16(off, h.command);
-  dv.setUint16(off + 4, h.dataType);
-  dv.setUint32(off + 8, h.param1 >>> 0);
-  dv.setUint32(off + 12, h.param2 >>> 0);
-  if (needsExtended(h.payloadSize, h.count)) {
-    dv.setUint16(off + 2, 0xffff);
-    dv.setUint16(off + 6, 0);
-    dv.setUint32(off + 16, h.payloadSize >>> 0);
-    dv.setUint32(off + 20, h.count >>> 0);
+  const b = buf;
+  const c = h.command, t = h.dataType, p1 = h.param1, p2 = h.param2;
+  b[off] = (c >>> 8) & 255;
+  b[off + 1] = c & 255;
+  b[off + 4] = (t >>> 8) & 255;
+  b[off + 5] = t & 255;
+  b[off + 8] = (p1 >>> 24) & 255;
+  b[off + 9] = (p1 >>> 16) & 255;
+  b[off + 10] = (p1 >>> 8) & 255;
+  b[off + 11] = p1 & 255;
+  b[off + 12] = (p2 >>> 24) & 255;
+  b[off + 13] = (p2 >>> 16) & 255;
+  b[off + 14] = (p2 >>> 8) & 255;
+  b[off + 15] = p2 & 255;
+  const ps = h.payloadSize, n = h.count;
+  if (ps >= EXTENDED_THRESHOLD || n >= EXTENDED_THRESHOLD) {
+    b[off + 2] = 0xff;
+    b[off + 3] = 0xff;
+    b[off + 6] = 0;
+    b[off + 7] = 0;
+    b[off + 16] = (ps >>> 24) & 255;
+    b[off + 17] = (ps >>> 16) & 255;
+    b[off + 18] = (ps >>> 8) & 255;
+    b[off + 19] = ps & 255;
+    b[off + 20] = (n >>> 24) & 255;
+    b[off + 21] = (n >>> 16) & 255;
+    b[off + 22] = (n >>> 8) & 255;
+    b[off + 23] = n & 255;
     return EXTENDED_HEADER_SIZE;
   }
-  dv.setUint16(off + 2, h.payloadSize);
-  dv.setUint16(off + 6, h.count);
+  b[off + 2] = (ps >>> 8) & 255;
+  b[off + 3] = ps & 255;
+  b[off + 6] = (n >>> 8) & 255;
+  b[off + 7] = n & 255;
   return HEADER_SIZE;
 }
 
