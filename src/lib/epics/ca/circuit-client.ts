@@ -1,0 +1,514 @@
+/**
+ * One client virtual circuit: a TCP connection to one CA server (or to a name server), shared by
+ * every channel on that server.
+ *
+ * - TCP_NODELAY and keep-alive on; everything requested in one event-loop turn leaves in one
+ *   socket write (`TurnWriter`), so N reads issued together are one write and one round trip.
+ * - Frames are cut by the core's `CaFramer` and dispatched on the header alone; only READ_NOTIFY
+ *   and EVENT_ADD payloads are decoded (`decodeDbr`, arrays copied at most once).
+ * - Liveness: after `connTimeoutMs` without a byte from the server an ECHO goes out; no answer
+ *   within `echoTimeoutMs` makes the circuit 'unresponsive' (its channels show disconnected,
+ *   nothing is dropped) and a second ECHO goes out; no answer to that closes the circuit. Any
+ *   byte received brings it back to 'connected'.
+ * - Nothing throws out of the socket handlers: a frame that does not decode fails the operation
+ *   it answers (or is counted and ignored); only a framing fault (a declared size beyond the
+ *   limit, after which the stream cannot be followed) closes the circuit.
+ */
+import * as net from 'node:net';
+import { Command, ECA } from './constants';
+import { clientCircuitTable, transition, type ClientCircuitEvent, type ClientCircuitState } from './state';
+import { CaFramer, DEFAULT_MAX_PAYLOAD } from './framer';
+import { decodeDbr, dbrLayout } from './dbr';
+import {
+  decodeResponse, encodeClearChannel, encodeClientName, encodeCreateChanRequest, encodeEcho, encodeEventAddRequest,
+  encodeEventCancelRequest, encodeEventsOff, encodeEventsOn, encodeHostName, encodeReadNotifyRequest, encodeSearchRequest,
+  encodeVersion, encodeWriteNotifyRequest, encodeWriteRequest, type CaFrame,
+} from './messages';
+import { TurnWriter } from './transport';
+import { DecodeError } from './errors';
+import { CaClientError, ecaText, type Channel, type MonitorRecord, type PendingOp } from './client-channel';
+import type { DbrValue } from './dbr';
+import type { ResolvedCaClientOptions } from './client-options';
+
+/** What a circuit needs from its client context. */
+export interface CircuitOwner {
+  readonly options: ResolvedCaClientOptions;
+  channelByCid(cid: number): Channel | undefined;
+  circuitState(c: ClientCircuit, state: ClientCircuitState, reason?: string): void;
+  createReply(c: ClientCircuit, ch: Channel, sid: number, nativeType: number, nativeCount: number): void;
+  createFailed(c: ClientCircuit, ch: Channel, reason: string): void;
+  serverDisconn(c: ClientCircuit, ch: Channel): void;
+  accessRights(c: ClientCircuit, ch: Channel, rights: number): void;
+  event(c: ClientCircuit, m: MonitorRecord, status: number, data: DbrValue | undefined, message?: string): void;
+  /** A SEARCH reply on a name-server circuit. */
+  searchReply(c: ClientCircuit, cid: number, port: number, serverIp: number, minorVersion: number | undefined): void;
+  warning(code: string, text: string, pv?: string): void;
+}
+
+export type CircuitRole = 'server' | 'nameserver';
+
+export interface CircuitStats {
+  bytesIn: number;
+  framesIn: number;
+  malformed: number;
+  unmatched: number;
+  echoesSent: number;
+}
+
+export class ClientCircuit {
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role: CircuitRole;
+  state: ClientCircuitState = 'connecting';
+  /** Server's minor protocol version (from its VERSION; 0 until then). */
+  serverMinor = 0;
+  readonly channels = new Set<Channel>();
+  readonly stats: CircuitStats = { bytesIn: 0, framesIn: 0, malformed: 0, unmatched: 0, echoesSent: 0 };
+  /** Why the circuit closed. */
+  closeReason: string | undefined;
+  readonly #owner: CircuitOwner;
+  readonly #socket: net.Socket;
+  readonly #writer: TurnWriter;
+  readonly #framer: CaFramer;
+  readonly #ops = new Map<number, PendingOp>();
+  readonly #monitors = new Map<number, MonitorRecord>();
+  #nextIoid = 1;
+  #lastRx = 0;
+  /** Time the unanswered ECHO went out (0: none outstanding). */
+  #echoAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #eventsOff = false;
+  #finished = false;
+  readonly #socketClosed: Promise<void>;
+  /** Socket writes (one per turn with output) and messages written. */
+  get writes(): number {
+    return this.#writer.flushes;
+  }
+
+  constructor(owner: CircuitOwner, host: string, port: number, role: CircuitRole = 'server', socket?: net.Socket) {
+    this.#owner = owner;
+    this.host = host;
+    this.port = port;
+    this.key = `${host}:${port}`;
+    this.role = role;
+    const o = owner.options;
+    this.#framer = new CaFramer({ maxPayload: o.maxArrayBytes > 0 ? Math.max(o.maxArrayBytes + 4096, 16384) : DEFAULT_MAX_PAYLOAD });
+    this.#socket = socket ?? net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 15_000 });
+    this.#writer = new TurnWriter(this.#socket);
+    this.#lastRx = performance.now();
+    const s = this.#socket;
+    s.on('connect', () => this.#safe(() => this.#connected()));
+    s.on('data', (chunk: Buffer) => this.#safe(() => this.receive(chunk)));
+    s.on('error', (e: Error) => {
+      if (!this.closeReason) this.closeReason = e.message;
+    });
+    let closedResolve: () => void = () => {};
+    this.#socketClosed = new Promise<void>((r) => (closedResolve = r));
+    s.on('close', () => {
+      closedResolve();
+      this.#safe(() => this.#finish(this.closeReason ?? 'the server closed the connection'));
+    });
+    if (!socket) {
+      this.#connectTimer = setTimeout(() => this.close(`no TCP connection to ${this.key} within ${o.timeoutMs} ms`), o.timeoutMs);
+      this.#connectTimer.unref();
+    }
+    // Speak first: VERSION, HOST_NAME, CLIENT_NAME (queued; they leave with the turn's requests).
+    this.#writer.write(encodeVersion({ priority: 0 }));
+    if (role === 'server') {
+      this.#writer.write(encodeHostName(o.hostName));
+      this.#writer.write(encodeClientName(o.userName));
+    }
+  }
+
+  #safe(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      // Last line of defence: a bug of ours must not escape into the socket's event handlers.
+      this.stats.malformed++;
+      this.#owner.warning('EINTERNAL', `CA circuit ${this.key}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+
+  #move(event: ClientCircuitEvent, reason?: string): void {
+    const before = this.state;
+    const next = transition(clientCircuitTable, `circuit ${this.key}`, before, event);
+    this.state = next;
+    if (next !== before) this.#owner.circuitState(this, next, reason);
+  }
+
+  #connected(): void {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    if (this.state !== 'connecting') return;
+    this.#lastRx = performance.now();
+    this.#move('tcpUp');
+    this.#arm(this.#owner.options.connTimeoutMs);
+  }
+
+  /** Resolves once the socket is closed (its handle released). */
+  whenClosed(): Promise<void> {
+    return this.#socketClosed;
+  }
+
+  /** Pending operations (reads and notified writes) awaiting a reply. */
+  get pendingOps(): number {
+    return this.#ops.size;
+  }
+
+  get monitorCount(): number {
+    return this.#monitors.size;
+  }
+
+  // Requests ---------------------------------------------------------------------------------
+
+  createChannel(ch: Channel): void {
+    this.channels.add(ch);
+    this.#writer.write(encodeCreateChanRequest({ cid: ch.cid, name: ch.name }));
+  }
+
+  /** Send CLEAR_CHANNEL for a connected channel and forget it. */
+  clearChannel(ch: Channel): void {
+    this.channels.delete(ch);
+    if (ch.state === 'connected' && this.state !== 'closed') this.#writer.write(encodeClearChannel({ sid: ch.sid, cid: ch.cid }));
+  }
+
+  /** Forget a channel without telling the server (it is being recreated elsewhere). */
+  dropChannel(ch: Channel): void {
+    this.channels.delete(ch);
+  }
+
+  #ioid(): number {
+    let id = this.#nextIoid;
+    while (this.#ops.has(id)) id = (id + 1) >>> 0 || 1;
+    this.#nextIoid = (id + 1) >>> 0 || 1;
+    return id;
+  }
+
+  read(op: PendingOp, dataType: number, count: number): void {
+    const ioid = this.#ioid();
+    op.ioid = ioid;
+    op.circuit = this;
+    this.#ops.set(ioid, op);
+    this.#writer.write(encodeReadNotifyRequest({ sid: op.ch.sid, ioid, dataType, count }));
+  }
+
+  /** WRITE_NOTIFY when `op` is given (the reply completes it), plain WRITE otherwise. */
+  write(ch: Channel, op: PendingOp | undefined, dataType: number, count: number, value: ArrayLike<number> | string[]): void {
+    if (op) {
+      const ioid = this.#ioid();
+      op.ioid = ioid;
+      op.circuit = this;
+      this.#ops.set(ioid, op);
+      this.#writer.write(encodeWriteNotifyRequest({ sid: ch.sid, ioid, dataType, count, data: { value } }));
+    } else {
+      this.#writer.write(encodeWriteRequest({ sid: ch.sid, ioid: this.#ioid(), dataType, count, data: { value } }));
+    }
+  }
+
+  /** Forget a pending operation (timed out or cancelled); a late reply is then ignored. */
+  forget(op: PendingOp): void {
+    if (this.#ops.get(op.ioid) === op) this.#ops.delete(op.ioid);
+  }
+
+  subscribe(m: MonitorRecord, id: number, dataType: number, count: number): void {
+    m.id = id;
+    this.#monitors.set(id, m);
+    this.#writer.write(encodeEventAddRequest({ sid: m.ch.sid, subscriptionId: id, dataType, count, mask: m.mask }));
+  }
+
+  /** EVENT_CANCEL; later events for the id are ignored. */
+  unsubscribe(m: MonitorRecord, dataType: number, count: number): void {
+    if (!m.id) return;
+    const id = m.id;
+    m.id = 0;
+    if (this.#monitors.get(id) === m) this.#monitors.delete(id);
+    if (this.state !== 'closed' && m.ch.state === 'connected' && m.ch.circuit === this) {
+      this.#writer.write(encodeEventCancelRequest({ sid: m.ch.sid, subscriptionId: id, dataType, count }));
+    }
+  }
+
+  /** Forget a subscription id without telling the server (its channel is gone). */
+  forgetMonitor(m: MonitorRecord): void {
+    if (m.id && this.#monitors.get(m.id) === m) this.#monitors.delete(m.id);
+    m.id = 0;
+  }
+
+  get eventsOff(): boolean {
+    return this.#eventsOff;
+  }
+
+  /** Ask the server to hold monitor updates (EVENTS_OFF) or to resume them (EVENTS_ON). */
+  setEventsOff(off: boolean): void {
+    if (off === this.#eventsOff || this.state === 'closed') return;
+    this.#eventsOff = off;
+    this.#writer.write(off ? encodeEventsOff() : encodeEventsOn());
+  }
+
+  /** SEARCH requests over TCP (name-server circuits). */
+  search(items: ReadonlyArray<{ name: string; cid: number }>, reply: number): void {
+    for (const it of items) this.#writer.write(encodeSearchRequest({ name: it.name, cid: it.cid, reply }));
+  }
+
+  /** Send an ECHO now (beacon anomaly: is this server still the one we talk to?). */
+  probe(): void {
+    if (this.state === 'closed' || this.state === 'connecting' || this.#echoAt) return;
+    this.#sendEcho();
+    this.#arm(this.#owner.options.echoTimeoutMs);
+  }
+
+  #sendEcho(): void {
+    this.#echoAt = performance.now();
+    this.stats.echoesSent++;
+    this.#writer.write(encodeEcho());
+  }
+
+  /** Close the connection (idempotent); channels and operations are told through the owner. */
+  close(reason: string): void {
+    if (this.#finished) return;
+    if (!this.closeReason) this.closeReason = reason;
+    this.#writer.flush();
+    this.#socket.destroy();
+    this.#finish(reason);
+  }
+
+  // Liveness ---------------------------------------------------------------------------------
+
+  #arm(ms: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#safe(() => this.#check()), Math.max(1, ms));
+    this.#timer.unref();
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (this.state === 'closed' || this.state === 'connecting') return;
+    const o = this.#owner.options;
+    const now = performance.now();
+    if (this.#echoAt) {
+      if (this.#lastRx >= this.#echoAt) {
+        this.#echoAt = 0;
+      } else {
+        const waited = now - this.#echoAt;
+        if (waited < o.echoTimeoutMs) return this.#arm(o.echoTimeoutMs - waited);
+        if (this.state === 'connected') {
+          this.#move('echoTimeout', `no answer to ECHO within ${o.echoTimeoutMs} ms`);
+          this.#sendEcho();
+          return this.#arm(o.echoTimeoutMs);
+        }
+        this.close(`server ${this.key} did not answer ECHO for ${Math.round((now - this.#lastRx) / 1000)} s`);
+        return;
+      }
+    }
+    const idle = now - this.#lastRx;
+    if (idle >= o.connTimeoutMs) {
+      this.#sendEcho();
+      return this.#arm(o.echoTimeoutMs);
+    }
+    this.#arm(o.connTimeoutMs - idle);
+  }
+
+  // Receive ----------------------------------------------------------------------------------
+
+  /** Feed bytes from the server. Never throws. */
+  receive(chunk: Uint8Array): void {
+    if (this.#finished) return;
+    this.stats.bytesIn += chunk.length;
+    this.#lastRx = performance.now();
+    if (this.state === 'unresponsive') {
+      this.#echoAt = 0;
+      this.#move('traffic');
+      this.#arm(this.#owner.options.connTimeoutMs);
+    }
+    this.#framer.push(chunk);
+    for (;;) {
+      let frame: CaFrame;
+      try {
+        const r = this.#framer.next();
+        if ('need' in r) return;
+        frame = r.frame;
+      } catch (e) {
+        this.stats.malformed++;
+        this.close(`malformed stream from ${this.key}: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      this.stats.framesIn++;
+      try {
+        this.handleFrame(frame);
+      } catch (e) {
+        this.stats.malformed++;
+        this.#owner.warning('EMALFORMED', `ignored a malformed ${frame.header.command} frame from ${this.key}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (this.#finished) return;
+    }
+  }
+
+  /** Act on one complete frame from the server. */
+  handleFrame(f: CaFrame): void {
+    const h = f.header;
+    const owner = this.#owner;
+    switch (h.command) {
+      case Command.READ_NOTIFY: {
+        const op = this.#ops.get(h.param2);
+        if (!op) {
+          this.stats.unmatched++;
+          return;
+        }
+        this.#ops.delete(h.param2);
+        if (h.param1 !== ECA.NORMAL) return op.complete(h.param1, undefined);
+        const data = this.#decode(f, op.ch.name);
+        if (data instanceof Error) return op.fail(data);
+        op.complete(ECA.NORMAL, data);
+        return;
+      }
+      case Command.EVENT_ADD: {
+        const m = this.#monitors.get(h.param2);
+        if (!m) {
+          this.stats.unmatched++;
+          return;
+        }
+        if (h.payloadSize === 0) {
+          // The final event confirming an EVENT_CANCEL.
+          this.#monitors.delete(h.param2);
+          return;
+        }
+        if (h.param1 !== ECA.NORMAL) return owner.event(this, m, h.param1, undefined);
+        const data = this.#decode(f, m.ch.name);
+        if (data instanceof Error) return owner.event(this, m, ECA.BADTYPE, undefined, data.message);
+        owner.event(this, m, ECA.NORMAL, data);
+        return;
+      }
+      case Command.WRITE_NOTIFY: {
+        const op = this.#ops.get(h.param2);
+        if (!op) {
+          this.stats.unmatched++;
+          return;
+        }
+        this.#ops.delete(h.param2);
+        op.complete(h.param1, undefined);
+        return;
+      }
+      case Command.VERSION:
+        this.serverMinor = h.count;
+        return;
+      case Command.ACCESS_RIGHTS: {
+        const ch = this.#mine(h.param1);
+        if (ch) owner.accessRights(this, ch, h.param2);
+        return;
+      }
+      case Command.CREATE_CHAN: {
+        const ch = this.#mine(h.param1);
+        if (ch && ch.state === 'creating') owner.createReply(this, ch, h.param2, h.dataType, h.count);
+        else this.stats.unmatched++;
+        return;
+      }
+      case Command.CREATE_CH_FAIL: {
+        const ch = this.#mine(h.param1);
+        if (ch && ch.state === 'creating') owner.createFailed(this, ch, `server ${this.key} refused to create the channel`);
+        return;
+      }
+      case Command.SERVER_DISCONN: {
+        const ch = this.#mine(h.param1);
+        if (ch) owner.serverDisconn(this, ch);
+        return;
+      }
+      case Command.SEARCH: {
+        const minor = f.payload.length >= 2 ? (f.payload[0]! << 8) | f.payload[1]! : undefined;
+        owner.searchReply(this, h.param2, h.dataType, h.param1, minor);
+        return;
+      }
+      case Command.ERROR:
+        this.#error(f);
+        return;
+      case Command.ECHO:
+      case Command.CLEAR_CHANNEL:
+      case Command.NOT_FOUND:
+      case Command.READ_SYNC:
+        return;
+      default:
+        this.stats.unmatched++;
+        return;
+    }
+  }
+
+  #mine(cid: number): Channel | undefined {
+    const ch = this.#owner.channelByCid(cid);
+    return ch && ch.circuit === this ? ch : undefined;
+  }
+
+  #decode(f: CaFrame, pv: string): DbrValue | CaClientError {
+    const h = f.header;
+    if (!dbrLayout(h.dataType)) {
+      this.stats.malformed++;
+      return new CaClientError('EMALFORMED', `${pv}: server ${this.key} answered with unknown DBR type ${h.dataType}`, pv);
+    }
+    try {
+      return decodeDbr(h.dataType, h.count, f.payload, 0, f.payload.length, { owned: f.owned });
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.stats.malformed++;
+      return new CaClientError('EMALFORMED', `${pv}: malformed reply from ${this.key}: ${e.message}`, pv);
+    }
+  }
+
+  #error(f: CaFrame): void {
+    const m = decodeResponse(f);
+    if (m.kind !== 'ErrorResponse') return;
+    const rq = m.request;
+    const text = m.message ? `: ${m.message}` : '';
+    const chByCid = this.#owner.channelByCid(m.cid);
+    if (rq && (rq.command === Command.READ_NOTIFY || rq.command === Command.WRITE_NOTIFY)) {
+      const op = this.#ops.get(rq.param2);
+      if (op) {
+        this.#ops.delete(rq.param2);
+        const what = rq.command === Command.READ_NOTIFY ? 'read' : 'write';
+        op.fail(new CaClientError('ECASTATUS', `${op.ch.name}: server refused the ${what}: ${ecaText(m.status)}${text}`, op.ch.name, m.status));
+        return;
+      }
+    }
+    if (rq && rq.command === Command.EVENT_ADD) {
+      const mon = this.#monitors.get(rq.param2);
+      if (mon) {
+        this.#owner.event(this, mon, m.status, undefined, m.message);
+        return;
+      }
+    }
+    if (rq && rq.command === Command.CREATE_CHAN) {
+      const ch = this.#mine(rq.param1);
+      if (ch && ch.state === 'creating') {
+        this.#owner.createFailed(this, ch, `server ${this.key} refused the channel: ${ecaText(m.status)}${text}`);
+        return;
+      }
+    }
+    const pv = chByCid?.name;
+    const cmd = rq ? ` to ${rq.command === Command.WRITE ? 'a put' : `command ${rq.command}`}` : '';
+    this.#owner.warning('ECASTATUS', `server ${this.key} answered${cmd}${pv ? ` on ${pv}` : ''} with ${ecaText(m.status)}${text}`, pv);
+  }
+
+  #finish(reason: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#timer = undefined;
+    this.#connectTimer = undefined;
+    this.#writer.discard();
+    this.#framer.clear();
+    if (!this.#socket.destroyed) this.#socket.destroy();
+    const ops = [...this.#ops.values()];
+    this.#ops.clear();
+    this.#monitors.clear();
+    this.closeReason = this.closeReason ?? reason;
+    this.state = 'closed';
+    for (const op of ops) {
+      try {
+        op.fail(new CaClientError('EDISCONNECTED', `${op.ch.name}: the connection to ${this.key} was lost before the reply came (${this.closeReason})`, op.ch.name, ECA.DISCONN));
+      } catch {
+        // an operation's failure handler must not stop the others
+      }
+    }
+    this.#owner.circuitState(this, 'closed', this.closeReason);
+  }
+}
