@@ -9,6 +9,7 @@
  */
 import { FieldlinkError } from '../../wire/errors';
 import { AbortReason, ErrorClass, ErrorCode, RejectReason } from '../enums/errors';
+import type { ObjectPropertyReference } from '../codec/constructed';
 
 export type ErrorClassName = keyof typeof ErrorClass.table & string;
 export type ErrorCodeName = keyof typeof ErrorCode.table & string;
@@ -17,6 +18,10 @@ export type ErrorCodeName = keyof typeof ErrorCode.table & string;
 export class PropertyAccessError extends FieldlinkError {
   readonly errorClass: number;
   readonly errorCode: number;
+  /** WritePropertyMultiple-Error: the write that failed (15.10.1.3.1). */
+  firstFailedWriteAttempt?: ObjectPropertyReference;
+  /** CreateObject-Error: the 1-based initial value that failed, 0 when none did (15.3.1.3.1). */
+  firstFailedElementNumber?: number;
   constructor(errorClass: ErrorClassName, errorCode: ErrorCodeName, detail?: string) {
     super('EBACNETERROR', `${errorClass}: ${errorCode}${detail ? ` (${detail})` : ''}`);
     this.errorClass = ErrorClass.require(errorClass);

@@ -55,6 +55,12 @@ const STATUS_DEFAULTS: Array<[number, BacnetValue[]]> = [
   [P.outOfService, [Value.boolean(false)]],
 ];
 
+/** A BACnetTimeStamp date-time with every field unspecified: a transition that has not happened. */
+export const UNSPECIFIED_STAMP: BacnetValue = Value.constructed(2, [
+  Value.date({ year: 255, month: 255, day: 255, weekday: 255 }),
+  Value.time({ hour: 255, minute: 255, second: 255, hundredths: 255 }),
+]);
+
 const REPORTING_DEFAULTS: Array<[number, BacnetValue[]]> = [
   [P.timeDelay, [Value.unsigned(0)]],
   [P.timeDelayNormal, [Value.unsigned(0)]],
@@ -64,6 +70,7 @@ const REPORTING_DEFAULTS: Array<[number, BacnetValue[]]> = [
   [P.notifyType, [Value.enumerated(NotifyType.alarm)]],
   [P.eventDetectionEnable, [Value.boolean(true)]],
   [P.eventMessageTexts, [Value.characterString(''), Value.characterString(''), Value.characterString('')]],
+  [P.eventTimeStamps, [UNSPECIFIED_STAMP, UNSPECIFIED_STAMP, UNSPECIFIED_STAMP]],
 ];
 
 interface Spec {
