@@ -4,6 +4,8 @@
  * or the generic object for the rest. The Device object is created by the server (device.ts).
  */
 import { ObjectType } from '../enums/object-type';
+import { PropertyIdentifier as P } from '../enums/property-identifier';
+import { Value } from '../codec/values';
 import { BacnetObject, type ObjectInit } from './object';
 import { FileObject, type FileInit } from './file';
 import { TrendLogObject } from './trend-log';
@@ -15,6 +17,12 @@ export function createLocalObject(type: number, init: ObjectInit | FileInit): Ba
   if (type === ObjectType.file) return new FileObject(init as FileInit);
   if (type === ObjectType.trendLog) return new TrendLogObject(init);
   const def = objectTypeDef(type);
+  if (type === ObjectType.notificationClass) {
+    // Notification_Class defaults to the instance number (the usual convention; Clause 12.21).
+    const values = [...(init.values ?? [])];
+    if (!values.some(([id]) => id === P.notificationClass)) values.push([P.notificationClass, [Value.unsigned(init.instance)]]);
+    init = { ...init, values };
+  }
   if (!def || type === ObjectType.device) {
     throw new PropertyAccessError('object', 'unsupported-object-type', `${ObjectType.label(type)} is not implemented`);
   }
