@@ -154,6 +154,6 @@ export function ack<N extends ConfirmedServiceName>(o: Outcome<N>): ConfirmedAck
 }
 
 /** 'class/code' of an error outcome, or the kind. */
-export function errorOf(o: Outcome<ConfirmedServiceName>): string {
+export function errorOf<N extends ConfirmedServiceName>(o: Outcome<N>): string {
   return o.kind === 'error' ? `${o.className}/${o.codeName}` : o.kind;
 }
