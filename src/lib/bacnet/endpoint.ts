@@ -1009,15 +1009,17 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   }
 
   /**
-   * Answer a Who-Is with our I-Am: broadcast when the Who-Is was a local broadcast (everyone
-   * learns us), unicast to the asker otherwise (directed, remote or via a BBMD).
+   * Answer a Who-Is with our I-Am: broadcast when the Who-Is was a local broadcast from the
+   * BACnet port (everyone learns us); unicast to the asker otherwise (directed, remote, via a
+   * BBMD, or from a client on another port, which would not hear a broadcast on ours).
    */
   answerWhoIs(ctx: UnconfirmedContext): void {
     if (!this.device || this.communication === 'disable') return;
     const w = new Writer(24);
     (UNCONFIRMED_SERVICES['i-am'] as unknown as ServiceCodec<unknown, unknown>).encodeRequest(w, this.iAmRecord());
     const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: UnconfirmedServiceChoice.iAm, data: w.finish() };
-    if (ctx.broadcast && ctx.source.network === undefined) void this.sendBroadcastApdu(apdu, undefined, 0).catch(() => undefined);
+    const local = ctx.broadcast && ctx.source.network === undefined && ctx.source.port === this.destinationPort && !this.registration?.active;
+    if (local) void this.sendBroadcastApdu(apdu, undefined, 0).catch(() => undefined);
     else this.sendApdu(ctx.source, apdu, false, 0);
   }
 

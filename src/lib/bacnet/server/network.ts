@@ -45,6 +45,11 @@ export interface ServerNetwork {
   sendUnconfirmed(to: PeerAddress | 'broadcast', service: UnconfirmedServiceName, request: unknown): void;
   /** Send a confirmed request; resolves on the ACK, rejects on error, reject, abort or timeout. */
   sendConfirmed(to: PeerAddress, service: ConfirmedServiceName, request: unknown): Promise<unknown>;
+  /**
+   * Where the answer to an unconfirmed request goes (I-Am for Who-Is, I-Have for Who-Has):
+   * the transport's rule; without one, back to the requester.
+   */
+  answerTo?(source: PeerAddress, broadcastRequest: boolean): PeerAddress | 'broadcast';
   /** The address of a device by instance (Who-Is), for recipients named by device. */
   resolveDevice?(instance: number): Promise<PeerAddress | undefined>;
 }

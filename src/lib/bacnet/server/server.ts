@@ -24,8 +24,9 @@ import {
 import { encodeServiceError } from '../services/errors';
 import { ConfirmedServiceChoice, SERVICES_SUPPORTED_BITS, ServicesSupported, UnconfirmedServiceChoice } from '../enums/services';
 import { ObjectType } from '../enums/object-type';
-import { ErrorClass, ErrorCode, RejectReason } from '../enums/errors';
+import { RejectReason } from '../enums/errors';
 import type { ObjectId } from '../codec/primitives';
+import type { ObjectPropertyReference } from '../codec/constructed';
 import { parseObjectId } from '../codec/js';
 import { PropertyAccessError, ServiceAbort, ServiceReject } from '../objects/errors';
 import { type BacnetObject, type ObjectInit } from '../objects/object';
@@ -55,7 +56,7 @@ import { atomicReadFile, atomicWriteFile } from './handlers/file-access';
 import { acknowledgeAlarm, getEventInformation } from './handlers/alarm-event';
 
 type ConfirmedHandler<N extends ConfirmedServiceName> = (ctx: ServiceContext, req: ConfirmedRequestOf<N>, info: RequestInfo) => ConfirmedAckOf<N> | void;
-type UnconfirmedHandler<N extends UnconfirmedServiceName> = (ctx: ServiceContext, req: UnconfirmedRequestOf<N>, source: PeerAddress) => void;
+type UnconfirmedHandler<N extends UnconfirmedServiceName> = (ctx: ServiceContext, req: UnconfirmedRequestOf<N>, source: PeerAddress, broadcast: boolean) => void;
 
 /** Confirmed services this server executes. */
 export const CONFIRMED_HANDLERS: { [N in ConfirmedServiceName]?: ConfirmedHandler<N> } = {
@@ -88,7 +89,15 @@ export const UNCONFIRMED_HANDLERS: { [N in UnconfirmedServiceName]?: Unconfirmed
 export type ConfirmedOutcome =
   | { kind: 'simple-ack' }
   | { kind: 'complex-ack'; data: Uint8Array }
-  | { kind: 'error'; errorClass: number; errorCode: number; data: Uint8Array }
+  | {
+      kind: 'error';
+      errorClass: number;
+      errorCode: number;
+      /** The Error PDU content (the extended forms of WritePropertyMultiple and CreateObject included). */
+      data: Uint8Array;
+      firstFailedWriteAttempt?: ObjectPropertyReference;
+      firstFailedElementNumber?: number;
+    }
   | { kind: 'reject'; reason: number }
   | { kind: 'abort'; reason: number }
   /** No answer (DeviceCommunicationControl disable, 16.1.2). */
@@ -320,15 +329,12 @@ export class BacnetServer {
       const err: Parameters<typeof encodeServiceError>[2] = { errorClass: e.errorClass, errorCode: e.errorCode };
       if (e.firstFailedWriteAttempt) err.firstFailedWriteAttempt = e.firstFailedWriteAttempt;
       if (e.firstFailedElementNumber !== undefined) err.firstFailedElementNumber = e.firstFailedElementNumber;
-      try {
-        encodeServiceError(w, choice, err);
-      } catch {
-        // WritePropertyMultiple without a failed write (a check before any write): plain Error content.
-        const w2 = new Writer(8);
-        encodeServiceError(w2, choice, { ...err, firstFailedWriteAttempt: { objectId: { type: 0, instance: 0 }, propertyId: 85 } });
-        return { kind: 'error', errorClass: e.errorClass, errorCode: e.errorCode, data: w2.finish() };
+      if (choice === ConfirmedServiceChoice.writePropertyMultiple && !err.firstFailedWriteAttempt) {
+        // refused before any write was tried: name the first write of the request
+        err.firstFailedWriteAttempt = { objectId: { type: 0, instance: 0 }, propertyId: 85 };
       }
-      return { kind: 'error', errorClass: e.errorClass, errorCode: e.errorCode, data: w.finish() };
+      encodeServiceError(w, choice, err);
+      return { kind: 'error', data: w.finish(), ...err };
     }
     if (e instanceof ServiceReject) {
       this.stats.rejects++;
@@ -336,17 +342,24 @@ export class BacnetServer {
     }
     if (e instanceof ServiceAbort) return { kind: 'abort', reason: e.reason };
     this.#internal(e);
-    const errorClass = ErrorClass.device;
-    const errorCode = ErrorCode.operationalProblem;
-    const w = new Writer(8);
-    encodeServiceError(w, choice, choice === ConfirmedServiceChoice.writePropertyMultiple
-      ? { errorClass, errorCode, firstFailedWriteAttempt: { objectId: { type: 0, instance: 0 }, propertyId: 85 } }
-      : { errorClass, errorCode });
-    return { kind: 'error', errorClass, errorCode, data: w.finish() };
+    return this.#failure(choice, new PropertyAccessError('device', 'operational-problem'));
+  }
+
+  /** Serve a decoded unconfirmed request (the endpoint decodes them). Never throws. */
+  unconfirmed<N extends UnconfirmedServiceName>(name: N, req: UnconfirmedRequestOf<N>, source: PeerAddress, broadcast = false): void {
+    this.stats.unconfirmed++;
+    if (!this.dcc.canRespond()) return;
+    const handler = UNCONFIRMED_HANDLERS[name] as UnconfirmedHandler<N> | undefined;
+    if (!handler) return;
+    try {
+      handler(this.#ctx, req, source, broadcast);
+    } catch (e) {
+      this.#internal(e);
+    }
   }
 
   /** Serve an unconfirmed request. Never throws; malformed requests are dropped. */
-  handleUnconfirmed(choice: number, data: Uint8Array, source: PeerAddress): void {
+  handleUnconfirmed(choice: number, data: Uint8Array, source: PeerAddress, broadcast = false): void {
     this.stats.unconfirmed++;
     if (!this.dcc.canRespond()) return;
     const name = UnconfirmedServiceChoice.nameOf(choice) as UnconfirmedServiceName | undefined;
@@ -363,7 +376,7 @@ export class BacnetServer {
       return;
     }
     try {
-      handler(this.#ctx, req as never, source);
+      handler(this.#ctx, req as never, source, broadcast);
     } catch (e) {
       this.#internal(e);
     }

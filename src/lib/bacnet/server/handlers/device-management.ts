@@ -4,7 +4,8 @@
  * DeviceCommunicationControl (16.1), ReinitializeDevice (16.4), TimeSynchronization (16.7) and
  * UTCTimeSynchronization (16.8).
  *
- * I-Am and I-Have go back to the requester (16.10.2 allows the answer to be directed to it).
+ * I-Am and I-Have go where the transport says (the endpoint broadcasts the answer to a local
+ * broadcast from the BACnet port and answers anything else directly to the requester).
  * DCC and ReinitializeDevice check the device password (security / password-failure); the
  * server does not restart itself: a reinitialize request is reported to the owner (the node
  * puts it on its event output). Backup and restore are not supported (services /
@@ -32,18 +33,23 @@ export function iAmOf(ctx: ServiceContext): { deviceId: { type: number; instance
   return { deviceId: d.id, maxApdu: num(P.maxApduLengthAccepted), segmentation: num(P.segmentationSupported), vendorId: num(P.vendorIdentifier) };
 }
 
-export function whoIs(ctx: ServiceContext, req: WhoIsRequest, source: PeerAddress): void {
-  if (!whoIsMatches(req, ctx.db.device.id.instance)) return;
-  ctx.network().sendUnconfirmed(source, 'i-am', iAmOf(ctx));
+function answerTo(ctx: ServiceContext, source: PeerAddress, broadcast: boolean): PeerAddress | 'broadcast' {
+  const net = ctx.network();
+  return net.answerTo ? net.answerTo(source, broadcast) : source;
 }
 
-export function whoHas(ctx: ServiceContext, req: WhoHasRequest, source: PeerAddress): void {
+export function whoIs(ctx: ServiceContext, req: WhoIsRequest, source: PeerAddress, broadcast = false): void {
+  if (!whoIsMatches(req, ctx.db.device.id.instance)) return;
+  ctx.network().sendUnconfirmed(answerTo(ctx, source, broadcast), 'i-am', iAmOf(ctx));
+}
+
+export function whoHas(ctx: ServiceContext, req: WhoHasRequest, source: PeerAddress, broadcast = false): void {
   if (!ctx.dcc.canInitiate()) return;
   const instance = ctx.db.device.id.instance;
   if (req.lowLimit !== undefined && req.highLimit !== undefined && (instance < req.lowLimit || instance > req.highLimit)) return;
   const o = req.objectId ? ctx.db.get(req.objectId) : req.objectName !== undefined ? ctx.db.getByName(req.objectName) : undefined;
   if (!o) return;
-  ctx.network().sendUnconfirmed(source, 'i-have', { deviceId: ctx.db.device.id, objectId: o.id, objectName: o.name });
+  ctx.network().sendUnconfirmed(answerTo(ctx, source, broadcast), 'i-have', { deviceId: ctx.db.device.id, objectId: o.id, objectName: o.name });
 }
 
 function checkPassword(ctx: ServiceContext, given: string | undefined): void {
