@@ -155,6 +155,12 @@ export class ClientTsm<P = unknown> {
   };
   private readonly host: ClientTsmHost<P>;
   private readonly peers = new Map<string, PeerState<P>>();
+  /**
+   * Next invoke ID of peers whose state was dropped when idle: restarting at 0 would send the
+   * same invoke ID for the same request octets again within a server's duplicate-request window
+   * (5.4.5), and a server that keeps replies for duplicates answers with the old reply.
+   */
+  private readonly idleNextIds = new Map<string, number>();
   /** Peers with queued requests, in service order. */
   private readonly waiting = new Set<PeerState<P>>();
   private inFlightTotal = 0;
@@ -347,7 +353,8 @@ export class ClientTsm<P = unknown> {
   private peerState(key: string): PeerState<P> {
     let ps = this.peers.get(key);
     if (!ps) {
-      ps = { key, active: new Map(), quarantine: new Map(), nextId: 0, queue: [], queueHead: 0 };
+      ps = { key, active: new Map(), quarantine: new Map(), nextId: this.idleNextIds.get(key) ?? 0, queue: [], queueHead: 0 };
+      this.idleNextIds.delete(key);
       this.peers.set(key, ps);
     }
     return ps;
@@ -357,6 +364,8 @@ export class ClientTsm<P = unknown> {
     if (ps.active.size === 0 && ps.quarantine.size === 0 && ps.queue.length === ps.queueHead) {
       this.peers.delete(ps.key);
       this.waiting.delete(ps);
+      if (this.idleNextIds.size >= 65536) this.idleNextIds.delete(this.idleNextIds.keys().next().value!);
+      this.idleNextIds.set(ps.key, ps.nextId);
     }
   }
 
