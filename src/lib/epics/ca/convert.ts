@@ -12,14 +12,10 @@
  * - Writes check ranges (an integer type refuses 1e10, an enum refuses an index past its states);
  *   reads never fail for numeric types.
  */
-import { ECA as ECA_ } from './constants';
-import { CaStatusError as CaStatusError_ } from './errors';
+import { ECA } from './constants';
+import { CaStatusError } from './errors';
 import type { DbrArray, NativeType } from './dbr';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const ECA = ECA_, CaStatusError = CaStatusError_;
-type CaStatusError = CaStatusError_;
 
 /** The native value of a PV: a typed array of its element type, or strings. */
 export type NativeArray = DbrArray;

@@ -4,14 +4,11 @@
  * RSRV answers with a VERSION echoing it, then one SEARCH reply per name it serves. Datagrams we
  * send stay within MAX_UDP_SEND (1024) bytes.
  */
-import { DecodeError as DecodeError_, LocalProtocolError as LocalProtocolError_ } from '../../wire/errors';
-import { CA_MINOR_VERSION as CA_MINOR_VERSION_, MAX_UDP_SEND as MAX_UDP_SEND_, SearchReply as SearchReply_ } from './constants';
-import { peekHeader as peekHeader_ } from './header';
-import { decodeRequest as decodeRequest_, decodeResponse as decodeResponse_, encodeSearchRequest as encodeSearchRequest_, encodeUdpVersion as encodeUdpVersion_, type CaFrame, type CaRequest, type CaResponse } from './messages';
+import { DecodeError, LocalProtocolError } from '../../wire/errors';
+import { CA_MINOR_VERSION, MAX_UDP_SEND, SearchReply } from './constants';
+import { peekHeader } from './header';
+import { decodeRequest, decodeResponse, encodeSearchRequest, encodeUdpVersion, type CaFrame, type CaRequest, type CaResponse } from './messages';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const DecodeError = DecodeError_, LocalProtocolError = LocalProtocolError_, CA_MINOR_VERSION = CA_MINOR_VERSION_, MAX_UDP_SEND = MAX_UDP_SEND_, SearchReply = SearchReply_, peekHeader = peekHeader_, decodeRequest = decodeRequest_, decodeResponse = decodeResponse_, encodeSearchRequest = encodeSearchRequest_, encodeUdpVersion = encodeUdpVersion_;
 
 /**
  * Split a datagram into frames. Every message must lie wholly inside the datagram: a header or

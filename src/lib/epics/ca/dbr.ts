@@ -25,15 +25,12 @@
  * buffer and byte-swapped there natively (Buffer.swap16/32/64), or, when the caller owns the
  * payload bytes (a frame copied out of several TCP chunks), swapped in place with no copy at all.
  */
-import { DecodeError as DecodeError_, LocalProtocolError as LocalProtocolError_ } from '../../wire/errors';
-import { MAX_ENUM_STATES as MAX_ENUM_STATES_, MAX_ENUM_STRING_SIZE as MAX_ENUM_STRING_SIZE_, MAX_STRING_SIZE as MAX_STRING_SIZE_, MAX_UNITS_SIZE as MAX_UNITS_SIZE_ } from './constants';
+import { DecodeError, LocalProtocolError } from '../../wire/errors';
+import { MAX_ENUM_STATES, MAX_ENUM_STRING_SIZE, MAX_STRING_SIZE, MAX_UNITS_SIZE } from './constants';
 import type { EpicsTime } from './time';
-import { pad8 as pad8_ } from './header';
+import { pad8 } from './header';
 import { putU16, putU32, putF32, putF64, getU16, getI16, getU32, getI32, getF32, getF64 } from './bytes';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const DecodeError = DecodeError_, LocalProtocolError = LocalProtocolError_, MAX_ENUM_STATES = MAX_ENUM_STATES_, MAX_ENUM_STRING_SIZE = MAX_ENUM_STRING_SIZE_, MAX_STRING_SIZE = MAX_STRING_SIZE_, MAX_UNITS_SIZE = MAX_UNITS_SIZE_, pad8 = pad8_;
 
 /** DBR type identifiers (`db_access.h`). `INT` is an alias of `SHORT`. */
 export const DBR = {

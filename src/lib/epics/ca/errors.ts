@@ -9,12 +9,9 @@
  * - `CaStatusError`: an operation completed with an ECA status other than ECA_NORMAL (a put the
  *   server refused, a read it could not convert); carries the code, its name and the text.
  */
-import { FieldlinkError as FieldlinkError_ } from '../../wire/errors';
-import { ecaInfo as ecaInfo_ } from './constants';
+import { FieldlinkError } from '../../wire/errors';
+import { ecaInfo } from './constants';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const FieldlinkError = FieldlinkError_, ecaInfo = ecaInfo_;
 
 export { DecodeError, LocalProtocolError, RemoteProtocolError } from '../../wire/errors';
 

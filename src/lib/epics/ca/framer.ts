@@ -9,15 +9,12 @@
  * spans chunks is copied once, and the frame says so (`owned`), so that the DBR decoder can swap
  * a large array in place instead of copying it again.
  */
-import { ChunkQueue as ChunkQueue_ } from '../../wire/chunks';
-import { DecodeError as DecodeError_ } from '../../wire/errors';
-import { EXTENDED_HEADER_SIZE as EXTENDED_HEADER_SIZE_, HEADER_SIZE as HEADER_SIZE_ } from './constants';
-import { peekHeader as peekHeader_ } from './header';
+import { ChunkQueue } from '../../wire/chunks';
+import { DecodeError } from '../../wire/errors';
+import { EXTENDED_HEADER_SIZE, HEADER_SIZE } from './constants';
+import { peekHeader } from './header';
 import type { CaFrame } from './messages';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const ChunkQueue = ChunkQueue_, DecodeError = DecodeError_, EXTENDED_HEADER_SIZE = EXTENDED_HEADER_SIZE_, HEADER_SIZE = HEADER_SIZE_, peekHeader = peekHeader_;
 
 export type FramerResult = { frame: CaFrame } | { need: number };
 

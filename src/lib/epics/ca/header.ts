@@ -11,12 +11,9 @@
  * u32 payloadSize and u32 count. Payloads are padded with zeros to a multiple of 8 bytes; the
  * payload size in the header includes the padding.
  */
-import { DecodeError as DecodeError_ } from '../../wire/errors';
-import { EXTENDED_HEADER_SIZE as EXTENDED_HEADER_SIZE_, EXTENDED_THRESHOLD as EXTENDED_THRESHOLD_, HEADER_SIZE as HEADER_SIZE_ } from './constants';
+import { DecodeError } from '../../wire/errors';
+import { EXTENDED_HEADER_SIZE, EXTENDED_THRESHOLD, HEADER_SIZE } from './constants';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const DecodeError = DecodeError_, EXTENDED_HEADER_SIZE = EXTENDED_HEADER_SIZE_, EXTENDED_THRESHOLD = EXTENDED_THRESHOLD_, HEADER_SIZE = HEADER_SIZE_;
 
 export interface CaHeader {
   command: number;

@@ -36,14 +36,11 @@
  * | HOST/CLIENT_NAME | 0                 | 0                | 0                  | 0                | name                     |
  * | ECHO, EVENTS_OFF/ON, READ_SYNC | 0   | 0                | 0                  | 0                | -                        |
  */
-import { DecodeError as DecodeError_, LocalProtocolError as LocalProtocolError_ } from '../../wire/errors';
-import { CA_MINOR_VERSION as CA_MINOR_VERSION_, Command as Command_, commandName as commandName_, ECA as ECA_, HEADER_SIZE as HEADER_SIZE_, SearchReply as SearchReply_, SEQUENCE_NUMBER_VALID as SEQUENCE_NUMBER_VALID_ } from './constants';
-import { decodeDbr as decodeDbr_, dbrLayout as dbrLayout_, dbrSize as dbrSize_, writeDbr as writeDbr_, type DbrInput, type DbrValue } from './dbr';
-import { pad8 as pad8_, peekHeader as peekHeader_, writeHeader as writeHeader_, headerSize as headerSize_, type CaHeader } from './header';
+import { DecodeError, LocalProtocolError } from '../../wire/errors';
+import { CA_MINOR_VERSION, Command, commandName, ECA, HEADER_SIZE, SearchReply, SEQUENCE_NUMBER_VALID } from './constants';
+import { decodeDbr, dbrLayout, dbrSize, writeDbr, type DbrInput, type DbrValue } from './dbr';
+import { pad8, peekHeader, writeHeader, headerSize, type CaHeader } from './header';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const DecodeError = DecodeError_, LocalProtocolError = LocalProtocolError_, CA_MINOR_VERSION = CA_MINOR_VERSION_, Command = Command_, commandName = commandName_, ECA = ECA_, HEADER_SIZE = HEADER_SIZE_, SearchReply = SearchReply_, SEQUENCE_NUMBER_VALID = SEQUENCE_NUMBER_VALID_, decodeDbr = decodeDbr_, dbrLayout = dbrLayout_, dbrSize = dbrSize_, writeDbr = writeDbr_, pad8 = pad8_, peekHeader = peekHeader_, writeHeader = writeHeader_, headerSize = headerSize_;
 
 // ---------------------------------------------------------------------------------------------
 // Shapes

@@ -10,20 +10,16 @@
  * the socket is backed up) updates are not sent; each subscription remembers that it is due and,
  * on EVENTS_ON, sends one update with the newest value.
  */
-import { AccessRights as AccessRights_, CA_MINOR_VERSION as CA_MINOR_VERSION_, ECA as ECA_, SearchReply as SearchReply_, commandName as commandName_, ecaInfo as ecaInfo_ } from './constants';
-import { CaStatusError as CaStatusError_, DecodeError as DecodeError_ } from './errors';
-import { dbrLayout as dbrLayout_, type DbrValue } from './dbr';
-import { CaFramer as CaFramer_ } from './framer';
+import { AccessRights, CA_MINOR_VERSION, ECA, SearchReply, commandName, ecaInfo } from './constants';
+import { CaStatusError, DecodeError } from './errors';
+import { dbrLayout, type DbrValue } from './dbr';
+import { CaFramer } from './framer';
 import type { CaHeader } from './header';
-import { decodeRequest as decodeRequest_, encodeAccessRights as encodeAccessRights_, encodeClearChannel as encodeClearChannel_, encodeCreateChanResponse as encodeCreateChanResponse_, encodeCreateChFail as encodeCreateChFail_, encodeEcho as encodeEcho_, encodeError as encodeError_, encodeEventAddResponse as encodeEventAddResponse_, encodeEventCancelResponse as encodeEventCancelResponse_, encodeNotFound as encodeNotFound_, encodeReadNotifyResponse as encodeReadNotifyResponse_, encodeReadResponse as encodeReadResponse_, encodeReadSync as encodeReadSync_, encodeSearchResponse as encodeSearchResponse_, encodeServerDisconn as encodeServerDisconn_, encodeVersion as encodeVersion_, encodeWriteNotifyResponse as encodeWriteNotifyResponse_, type CaFrame, type CaRequest } from './messages';
-import { clientMaySend as clientMaySend_ } from './state';
+import { decodeRequest, encodeAccessRights, encodeClearChannel, encodeCreateChanResponse, encodeCreateChFail, encodeEcho, encodeError, encodeEventAddResponse, encodeEventCancelResponse, encodeNotFound, encodeReadNotifyResponse, encodeReadResponse, encodeReadSync, encodeSearchResponse, encodeServerDisconn, encodeVersion, encodeWriteNotifyResponse, type CaFrame, type CaRequest } from './messages';
+import { clientMaySend } from './state';
 import type { NativeArray } from './convert';
 import type { PvWatcher, ServerPv } from './server-pv';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const AccessRights = AccessRights_, CA_MINOR_VERSION = CA_MINOR_VERSION_, ECA = ECA_, SearchReply = SearchReply_, commandName = commandName_, ecaInfo = ecaInfo_, CaStatusError = CaStatusError_, DecodeError = DecodeError_, dbrLayout = dbrLayout_, CaFramer = CaFramer_, decodeRequest = decodeRequest_, encodeAccessRights = encodeAccessRights_, encodeClearChannel = encodeClearChannel_, encodeCreateChanResponse = encodeCreateChanResponse_, encodeCreateChFail = encodeCreateChFail_, encodeEcho = encodeEcho_, encodeError = encodeError_, encodeEventAddResponse = encodeEventAddResponse_, encodeEventCancelResponse = encodeEventCancelResponse_, encodeNotFound = encodeNotFound_, encodeReadNotifyResponse = encodeReadNotifyResponse_, encodeReadResponse = encodeReadResponse_, encodeReadSync = encodeReadSync_, encodeSearchResponse = encodeSearchResponse_, encodeServerDisconn = encodeServerDisconn_, encodeVersion = encodeVersion_, encodeWriteNotifyResponse = encodeWriteNotifyResponse_, clientMaySend = clientMaySend_;
-type CaFramer = CaFramer_;
 
 export interface ClientIdentity {
   /** Peer IP address and port of the TCP connection. */

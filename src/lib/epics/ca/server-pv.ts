@@ -6,15 +6,12 @@
  * (VALUE|LOG for a new value, ALARM for a new severity or status, PROPERTY for new metadata);
  * `read()` renders the PV as any DBR type and count a client asks for.
  */
-import { DBE as DBE_, ECA as ECA_, MAX_ENUM_STATES as MAX_ENUM_STATES_, parseAlarmStatus as parseAlarmStatus_, parseSeverity as parseSeverity_ } from './constants';
-import { CaStatusError as CaStatusError_, LocalProtocolError as LocalProtocolError_ } from './errors';
-import { dbrLayout as dbrLayout_, parseNativeType as parseNativeType_, nativeTypeNames as nativeTypeNames_, type DbrInput, type DbrLimits, type NativeType, type NativeTypeName, type Range } from './dbr';
-import { toNative as toNative_, convertForRead as convertForRead_, toJs as toJs_, sameNative as sameNative_, type NativeArray } from './convert';
-import { epicsTimeFromDate as epicsTimeFromDate_, epicsTimeFromMs as epicsTimeFromMs_, epicsTimeNow as epicsTimeNow_, type EpicsTime } from './time';
+import { DBE, ECA, MAX_ENUM_STATES, parseAlarmStatus, parseSeverity } from './constants';
+import { CaStatusError, LocalProtocolError } from './errors';
+import { dbrLayout, parseNativeType, nativeTypeNames, type DbrInput, type DbrLimits, type NativeType, type NativeTypeName, type Range } from './dbr';
+import { toNative, convertForRead, toJs, sameNative, type NativeArray } from './convert';
+import { epicsTimeFromDate, epicsTimeFromMs, epicsTimeNow, type EpicsTime } from './time';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const DBE = DBE_, ECA = ECA_, MAX_ENUM_STATES = MAX_ENUM_STATES_, parseAlarmStatus = parseAlarmStatus_, parseSeverity = parseSeverity_, CaStatusError = CaStatusError_, LocalProtocolError = LocalProtocolError_, dbrLayout = dbrLayout_, parseNativeType = parseNativeType_, nativeTypeNames = nativeTypeNames_, toNative = toNative_, convertForRead = convertForRead_, toJs = toJs_, sameNative = sameNative_, epicsTimeFromDate = epicsTimeFromDate_, epicsTimeFromMs = epicsTimeFromMs_, epicsTimeNow = epicsTimeNow_;
 
 export interface PvLimits {
   display?: Range;

@@ -2,14 +2,11 @@
  * The server's UDP side without sockets: answering search datagrams, the beacon schedule, and
  * address-list parsing (`host[:port]` items separated by blanks or commas).
  */
-import { CA_MINOR_VERSION as CA_MINOR_VERSION_, MAX_UDP_SEND as MAX_UDP_SEND_, SearchReply as SearchReply_ } from './constants';
-import { LocalProtocolError as LocalProtocolError_ } from './errors';
-import { decodeRequestDatagram as decodeRequestDatagram_, packDatagrams as packDatagrams_ } from './datagram';
-import { encodeNotFound as encodeNotFound_, encodeSearchResponse as encodeSearchResponse_, encodeUdpVersion as encodeUdpVersion_ } from './messages';
+import { CA_MINOR_VERSION, MAX_UDP_SEND, SearchReply } from './constants';
+import { LocalProtocolError } from './errors';
+import { decodeRequestDatagram, packDatagrams } from './datagram';
+import { encodeNotFound, encodeSearchResponse, encodeUdpVersion } from './messages';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const CA_MINOR_VERSION = CA_MINOR_VERSION_, MAX_UDP_SEND = MAX_UDP_SEND_, SearchReply = SearchReply_, LocalProtocolError = LocalProtocolError_, decodeRequestDatagram = decodeRequestDatagram_, packDatagrams = packDatagrams_, encodeNotFound = encodeNotFound_, encodeSearchResponse = encodeSearchResponse_, encodeUdpVersion = encodeUdpVersion_;
 
 export interface SearchAnswerOptions {
   /** Our TCP port (goes in every reply). */

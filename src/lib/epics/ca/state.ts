@@ -3,12 +3,9 @@
  * cycles of circuits and channels as transition tables. Pure; the client and server consult
  * them, tests check them.
  */
-import { LocalProtocolError as LocalProtocolError_ } from '../../wire/errors';
-import { Command as Command_, type CommandName } from './constants';
+import { LocalProtocolError } from '../../wire/errors';
+import { Command, type CommandName } from './constants';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const LocalProtocolError = LocalProtocolError_, Command = Command_;
 
 type Via = 'tcp' | 'udp';
 interface CommandRule {

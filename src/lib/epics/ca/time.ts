@@ -2,11 +2,8 @@
  * EPICS timestamps: u32 seconds since the EPICS epoch (1990-01-01 00:00:00 UTC, which is POSIX
  * 631152000) and u32 nanoseconds within the second.
  */
-import { EPICS_EPOCH_OFFSET as EPICS_EPOCH_OFFSET_ } from './constants';
+import { EPICS_EPOCH_OFFSET } from './constants';
 
-// esbuild's CommonJS output reaches imported bindings through two layers of getters on every use;
-// hot paths read these local copies instead (imports here are never reassigned).
-const EPICS_EPOCH_OFFSET = EPICS_EPOCH_OFFSET_;
 
 export interface EpicsTime {
   /** Seconds since 1990-01-01 UTC (u32). */
