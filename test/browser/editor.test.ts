@@ -88,6 +88,10 @@ async function startNodeRed(): Promise<void> {
       editorTheme: { tours: false, projects: { enabled: false } },
       externalModules: { autoInstall: false, palette: { allowInstall: false } },
       logging: { console: { level: 'warn' } },
+      // The example IOC takes a free port and sends no beacons, so tests running beside this one
+      // (and a developer's npm start) never share 5064/5065 with it.
+      epicsIocPort: 0,
+      epicsIocBeacons: '',
     };`,
   );
   red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
