@@ -10,7 +10,7 @@
  *
  * Send window (UDP only): at most `window` datagrams wait for an answer at a time. Each datagram
  * carries a sequence number that servers echo in their reply's VERSION; a reply frees its slot
- * and widens the window by one (up to `maxWindow`); a datagram unanswered for `slotTimeout()`
+ * and widens the window by one (up to `maxWindow`, 64); a datagram unanswered for `slotTimeout()`
  * (a few smoothed round trips, 15 ms at least) frees its slot, and halves the window when no
  * reply at all came in meanwhile. A burst of 100,000 names therefore flows at the rate the
  * servers answer instead of overrunning their socket buffers (the lost replies epics-tca shows).
@@ -36,7 +36,7 @@ export interface SearchSchedulerOptions {
   firstPeriodMs?: number;
   /** Longest delay between two searches of one channel, ms. Default 300000. */
   maxPeriodMs?: number;
-  /** Datagrams allowed in flight at first / at most / at least. Defaults 16, 256, 2. */
+  /** Datagrams allowed in flight at first / at most / at least. Defaults 16, 64, 2 (64 x 1 KiB stays well inside a server's default 208 KiB socket buffer, measured loss-free at 100,000 names). */
   initialWindow?: number;
   maxWindow?: number;
   minWindow?: number;
@@ -123,7 +123,7 @@ export class SearchScheduler<T extends Searchable> {
   constructor(opts: SearchSchedulerOptions = {}) {
     this.#first = opts.firstPeriodMs ?? 32;
     this.#max = Math.max(this.#first, opts.maxPeriodMs ?? 300_000);
-    this.#maxWindow = opts.maxWindow ?? 256;
+    this.#maxWindow = opts.maxWindow ?? 64;
     this.#minWindow = opts.minWindow ?? 2;
     this.#window = Math.min(this.#maxWindow, opts.initialWindow ?? 16);
     this.#windowed = opts.windowed ?? true;

@@ -16,7 +16,7 @@ class Ch implements Searchable {
 const noJitter = (): number => 0;
 
 test('first searches go out at once, packed into datagrams of at most 1024 bytes', () => {
-  const s = new SearchScheduler<Ch>({ random: noJitter, initialWindow: 1000 });
+  const s = new SearchScheduler<Ch>({ random: noJitter, initialWindow: 1000, maxWindow: 1000 });
   const chans = Array.from({ length: 1000 }, (_, i) => new Ch(`BENCH:PV:${String(i).padStart(5, '0')}`, i + 1));
   for (const c of chans) s.add(c, 0);
   assert.equal(s.scheduled, 1000);
