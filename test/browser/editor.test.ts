@@ -92,6 +92,9 @@ async function startNodeRed(): Promise<void> {
       // (and a developer's npm start) never share 5064/5065 with it.
       epicsIocPort: 0,
       epicsIocBeacons: '',
+      // Likewise the example BACnet network binds any free port and broadcasts to a dead port, not 47808.
+      bacnetNetworkPort: 0,
+      bacnetNetworkDestinationPort: 9,
     };`,
   );
   red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {

@@ -128,7 +128,8 @@ export class CovEngine {
     set.add(sub);
     this.#scheduleSweep();
     this.#db.setTimer(0, () => {
-      if (this.#byKey.get(key) === sub) this.#notify(sub);
+      // (a change since subscribing has already notified)
+      if (this.#byKey.get(key) === sub && sub.lastValue === undefined) this.#notify(sub);
     });
     return sub;
   }
