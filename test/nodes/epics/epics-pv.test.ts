@@ -251,3 +251,49 @@ test('redeploy and close release every channel, socket and timer', async () => {
   const now = resources();
   for (const k of ['TCPSocketWrap', 'UDPWrap', 'Timeout', 'Immediate']) assert.ok((now[k] ?? 0) <= (base[k] ?? 0), `${k}: ${now[k]} after vs ${base[k]} before`);
 });
+
+test('the EPICS example flow: its epics-pv nodes get, put, monitor and bulk-get the example IOC', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { repoRoot } = await import('../../helpers/env');
+  const flowFile = JSON.parse(readFileSync(join(repoRoot, 'examples', 'EPICS IOC and PVs.json'), 'utf8')) as FlowNode[];
+  const port = await freeUdpPort();
+  // Keep the example's nodes that need no other modules; debug nodes become test helpers.
+  const keep = flowFile
+    .filter((n) => ['tab', 'epics-ioc', 'epics-context', 'epics-pv', 'debug'].includes(n.type))
+    .map((n) => {
+      if (n.type === 'debug') return { id: n.id, z: n.z, type: 'helper' } as FlowNode;
+      if (n.type === 'epics-context') {
+        assert.equal(n.autoAddrList, 'no', 'the example never broadcasts');
+        assert.equal(n.addrList, '127.0.0.1:5064');
+        return { ...n, addrList: `127.0.0.1:${port}`, repeaterPort: String(repeaterPort) };
+      }
+      return n;
+    });
+  helper.settings({ epicsIocPort: port, epicsIocBeacons: '' });
+  try {
+    await loadFlow([...mods, nodeModule('epics-ioc')], keep);
+    const monTopics = new Set<string>();
+    getNode('ex-epics-pv-out-mon').on('input', ((m: NodeMessage) => monTopics.add(String(m.topic))) as (arg: never) => void);
+    const get = nextMessage(getNode('ex-epics-pv-out-get'));
+    getNode('ex-epics-pv-get').receive({ payload: '' });
+    const g = await get;
+    assert.equal(g.payload, 21.5);
+    assert.equal((g.epics as Record<string, unknown>).units, 'degC');
+    const put = nextMessage(getNode('ex-epics-pv-out-put'));
+    getNode('ex-epics-pv-put-mode').receive({ payload: 'Running' });
+    await put;
+    await until(() => monTopics.size === 2, 5000, 'monitor msgs for COUNTER and MODE');
+    assert.deepEqual([...monTopics].sort(), ['FIELDLINK:DEMO:COUNTER', 'FIELDLINK:DEMO:MODE']);
+    const bulk = nextMessage(getNode('ex-epics-pv-out-bulk'));
+    getNode('ex-epics-pv-bulk').receive({ payload: '' });
+    const b = await bulk;
+    const p = b.payload as Record<string, unknown>;
+    assert.equal(p['FIELDLINK:DEMO:MODE'], 'Running');
+    assert.equal(p['FIELDLINK:DEMO:MESSAGE'], 'hello from Node-RED');
+    assert.equal((p['FIELDLINK:DEMO:WAVEFORM'] as number[]).length, 100);
+    assert.equal(b.errors, undefined);
+  } finally {
+    helper.settings({});
+  }
+});
