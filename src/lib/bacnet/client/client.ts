@@ -649,7 +649,8 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
   }
 }
 
-function isResolved(x: unknown): x is ResolvedDevice {
+/** True for what `resolve` returned (as opposed to a DeviceRef). */
+export function isResolved(x: unknown): x is ResolvedDevice {
   return isRecord(x) && typeof x.key === 'string' && isRecord(x.address) && typeof x.label === 'string';
 }
 
@@ -673,7 +674,8 @@ function assignResults(refs: readonly PropertyRef[], b: RpmBatch, ack: ReadAcces
     for (let pass = 0; pass < 2 && !found; pass++) {
       for (let j = pass === 0 ? k : 0; j < ack.length && !found; j++) {
         const obj = ack[j]!;
-        if (obj.objectId.type !== ref.objectId.type || obj.objectId.instance !== ref.objectId.instance) continue;
+        const wildcard = ref.objectId.type === 8 && ref.objectId.instance === 4194303; // the device object of whoever answers
+        if (obj.objectId.type !== ref.objectId.type || (!wildcard && obj.objectId.instance !== ref.objectId.instance)) continue;
         const p = obj.results.find((x) => x.propertyId === ref.propertyId && x.arrayIndex === ref.arrayIndex);
         if (p) {
           found = p;

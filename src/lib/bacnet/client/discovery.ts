@@ -19,7 +19,7 @@ import { ServicesSupported } from '../enums/services';
 import { formatAddress } from '../address';
 import { formatObjectId } from '../codec/js';
 import { isOffline } from './failures';
-import type { BacnetClient, CallOptions, DeviceRef, ResolvedDevice } from './client';
+import { type BacnetClient, type CallOptions, type DeviceRef, type ResolvedDevice, isResolved } from './client';
 import type { ObjectListMethod } from './device-state';
 import type { PropertyRef } from './rpm-budget';
 import { renderValue } from './points';
@@ -38,7 +38,7 @@ function idsOf(values: ReadonlyArray<{ type: string; value?: unknown }>): Object
 
 /** The device's Object_List, by the first step of the ladder that works for it. */
 export async function readObjectList(client: BacnetClient, ref: DeviceRef | ResolvedDevice, opts: CallOptions = {}): Promise<ObjectId[]> {
-  const dev = 'key' in (ref as object) && 'label' in (ref as object) ? ref as ResolvedDevice : await client.resolve(ref as DeviceRef);
+  const dev = isResolved(ref) ? ref : await client.resolve(ref);
   const st = client.devices.get(dev.key);
   const o: CallOptions = { lane: 'discovery', ...opts };
   const devId = deviceObject(dev);
@@ -107,7 +107,7 @@ const NO_PRESENT_VALUE = new Set<number>([
 
 /** Name, description, units and present value of every object of the device (or of `objects`). */
 export async function dumpPoints(client: BacnetClient, ref: DeviceRef | ResolvedDevice, opts: CallOptions & { objects?: ObjectId[] } = {}): Promise<PointInfo[]> {
-  const dev = 'key' in (ref as object) && 'label' in (ref as object) ? ref as ResolvedDevice : await client.resolve(ref as DeviceRef);
+  const dev = isResolved(ref) ? ref : await client.resolve(ref);
   const o: CallOptions = { lane: 'discovery', ...opts };
   const ids = opts.objects ?? await readObjectList(client, dev, o);
   const refs: PropertyRef[] = [];
@@ -174,7 +174,7 @@ const PROFILE = [
 
 /** The Device object's identity and limits; teaches the client what the device executes. */
 export async function deviceProfile(client: BacnetClient, ref: DeviceRef | ResolvedDevice, opts: CallOptions = {}): Promise<DeviceProfile> {
-  const dev = 'key' in (ref as object) && 'label' in (ref as object) ? ref as ResolvedDevice : await client.resolve(ref as DeviceRef);
+  const dev = isResolved(ref) ? ref : await client.resolve(ref);
   const devId = deviceObject(dev);
   const results = await client.readMany(dev, PROFILE.map((propertyId) => ({ objectId: devId, propertyId })), { lane: 'discovery', ...opts });
   const out: DeviceProfile = { address: formatAddress(dev.address) };
