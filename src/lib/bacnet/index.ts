@@ -30,3 +30,5 @@ export * from './services/device-management';
 export * from './services/atomic-file';
 export * from './services/object-management';
 export * from './services/alarms-events';
+export * as server from './server/index';
+export { SharedEndpoint, type SharedEndpointStatus, type SharedEndpointState } from './shared-endpoint';
