@@ -8,6 +8,8 @@
 import { BacnetEndpoint, type BacnetEndpointOptions } from '../../src/lib/bacnet/endpoint';
 import { BacnetServer, type ServerOptions } from '../../src/lib/bacnet/server/server';
 import { bindServer } from '../../src/lib/bacnet/server/endpoint-binding';
+import { type DatagramTransport, UdpTransport } from '../../src/lib/bacnet/transport';
+import type { UdpFrame } from './pcap';
 
 export const LOOPBACK = { localAddress: '127.0.0.1', port: 0, broadcastAddress: '127.255.255.255', destinationPort: 9 } as const;
 
@@ -40,4 +42,38 @@ export async function startDevice(opts: Partial<ServerOptions> & { instance?: nu
 /** A bare endpoint (client side, or a raw responder with handlers of the test's own). */
 export function openEndpoint(opts: BacnetEndpointOptions = {}): Promise<BacnetEndpoint> {
   return BacnetEndpoint.open({ ...LOOPBACK, apduTimeout: 1000, retries: 1, ...opts });
+}
+
+/** A UDP transport that keeps a copy of every datagram it sends (for tshark). */
+export class RecordingTransport implements DatagramTransport {
+  readonly frames: UdpFrame[] = [];
+  constructor(private readonly inner: DatagramTransport) {}
+  get local(): { host: string; port: number } {
+    return this.inner.local;
+  }
+  get broadcastAddress(): string {
+    return this.inner.broadcastAddress;
+  }
+  get onMessage(): DatagramTransport['onMessage'] {
+    return this.inner.onMessage;
+  }
+  set onMessage(f: DatagramTransport['onMessage']) {
+    this.inner.onMessage = f;
+  }
+  send(data: Uint8Array, host: string, port: number, cb: (err?: Error) => void): void {
+    this.frames.push({ srcPort: this.inner.local.port, dst: host, dstPort: port, payload: data.slice() });
+    this.inner.send(data, host, port, cb);
+  }
+  isSelf(host: string, port: number): boolean {
+    return this.inner.isSelf(host, port);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A client-side endpoint whose sends are recorded. */
+export async function openRecordingEndpoint(opts: BacnetEndpointOptions = {}): Promise<{ endpoint: BacnetEndpoint; recording: RecordingTransport }> {
+  const recording = new RecordingTransport(await UdpTransport.open({ ...LOOPBACK, ...opts }));
+  return { endpoint: new BacnetEndpoint(recording, { ...LOOPBACK, apduTimeout: 1000, retries: 1, ...opts }), recording };
 }
