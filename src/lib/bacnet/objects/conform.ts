@@ -1,6 +1,6 @@
 /**
- * Does a written value fit a property's datatype? (ASHRAE 135-2020 Clause 15.9.1.3.1 and
- * 15.10.1.3.1: a value of the wrong datatype is refused with property / invalid-data-type; an
+ * Does a written value fit a property's datatype? (ASHRAE 135-2020 Clause 15.9 and
+ * 15.10: a value of the wrong datatype is refused with property / invalid-data-type; an
  * enumeration beyond its defined range with property / value-out-of-range.)
  *
  * Values arrive as the codec's tagged `BacnetValue[]`. An element of a constructed datatype

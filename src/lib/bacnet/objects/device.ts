@@ -1,12 +1,12 @@
 /**
  * The Device object (ASHRAE 135-2020 Clause 12.11): identity and vendor data given at start,
  * and the properties that must agree with what the server really does, computed on every read:
- * Object_List (12.11.18), Protocol_Services_Supported (12.11.17) and
- * Protocol_Object_Types_Supported (12.11.16) from the handlers and object types implemented,
+ * Object_List (12.11), Protocol_Services_Supported (12.11) and
+ * Protocol_Object_Types_Supported (12.11) from the handlers and object types implemented,
  * Max_APDU_Length_Accepted / Segmentation_Supported / Max_Segments_Accepted from the
- * transport (12.11.20..22), Database_Revision (12.11.34), Local_Date / Local_Time /
- * UTC_Offset / Daylight_Savings_Status from the device clock (12.11.24..27), and
- * Active_COV_Subscriptions (12.11.40) from the COV engine.
+ * transport (12.11), Database_Revision (12.11), Local_Date / Local_Time /
+ * UTC_Offset / Daylight_Savings_Status from the device clock (12.11), and
+ * Active_COV_Subscriptions (12.11) from the COV engine.
  */
 import { type ObjectId } from '../codec/primitives';
 import { dateFromJs, timeFromJs } from '../codec/primitives';
@@ -17,7 +17,7 @@ import { DeviceStatus, RestartReason, Segmentation } from '../enums/states';
 import { BacnetObject, type ObjectInit } from './object';
 import { objectTypeDef } from './types';
 
-/** Protocol_Version (12.11.12) and the Protocol_Revision of ASHRAE 135-2020 (12.11.13). */
+/** Protocol_Version (12.11) and the Protocol_Revision of ASHRAE 135-2020 (12.11). */
 export const PROTOCOL_VERSION = 1;
 export const PROTOCOL_REVISION = 22;
 
@@ -68,7 +68,7 @@ const noRuntime: DeviceRuntime = {
   communication: () => DEFAULT_COMMUNICATION,
 };
 
-/** Minutes west of UTC of local standard time (UTC_Offset sign convention, 12.11.26). */
+/** Minutes west of UTC of local standard time (UTC_Offset sign convention, 12.11). */
 function standardOffsetMinutes(d: Date): number {
   const jan = new Date(d.getFullYear(), 0, 1).getTimezoneOffset();
   const jul = new Date(d.getFullYear(), 6, 1).getTimezoneOffset();

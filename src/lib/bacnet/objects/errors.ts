@@ -18,9 +18,9 @@ export type ErrorCodeName = keyof typeof ErrorCode.table & string;
 export class PropertyAccessError extends FieldlinkError {
   readonly errorClass: number;
   readonly errorCode: number;
-  /** WritePropertyMultiple-Error: the write that failed (15.10.1.3.1). */
+  /** WritePropertyMultiple-Error: the write that failed (15.10). */
   firstFailedWriteAttempt?: ObjectPropertyReference;
-  /** CreateObject-Error: the 1-based initial value that failed, 0 when none did (15.3.1.3.1). */
+  /** CreateObject-Error: the 1-based initial value that failed, 0 when none did (15.3). */
   firstFailedElementNumber?: number;
   constructor(errorClass: ErrorClassName, errorCode: ErrorCodeName, detail?: string) {
     super('EBACNETERROR', `${errorClass}: ${errorCode}${detail ? ` (${detail})` : ''}`);

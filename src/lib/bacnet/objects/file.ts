@@ -4,7 +4,7 @@
  * start position; start -1 appends on write) or record access (records from a start record).
  * File_Size, Record_Count and Modification_Date are computed from the data.
  *
- * Errors (14.1.1.3, 14.2.1.3): the wrong access method is services / invalid-file-access-method,
+ * Errors (14.1, 14.2): the wrong access method is services / invalid-file-access-method,
  * a start beyond the data is services / invalid-file-start-position, a write to a read-only file
  * is services / file-access-denied.
  */

@@ -1,6 +1,6 @@
 /**
  * A local BACnet object: its property values, reads and writes with the standard's checks
- * (ASHRAE 135-2020 Clause 12.1 common properties; 15.5.1.3 / 15.9.1.3 errors; 19.2 command
+ * (ASHRAE 135-2020 Clause 12.1 common properties; 15.5 / 15.9 errors; 19.2 command
  * prioritization; 12.x.4 Present_Value of input objects writable only while Out_Of_Service).
  *
  * Values are kept as the codec's tagged `BacnetValue[]`, so a read returns exactly what goes on
@@ -32,7 +32,7 @@ export interface ObjectHost {
   now(): number;
   /** Run `fn` after `ms`; returns a function that cancels it. */
   setTimer(ms: number, fn: () => void): () => void;
-  /** True when another object of the device already has this name (names are unique per device, 12.1.4). */
+  /** True when another object of the device already has this name (names are unique per device, 12.1). */
   nameInUse(name: string, except: BacnetObject): boolean;
   /** Properties of `obj` changed (present value, status flags, configuration...). */
   changed(obj: BacnetObject, properties: readonly number[], source: ChangeSource): void;
@@ -406,7 +406,7 @@ export class BacnetObject {
     if (propertyId === P.presentValue || propertyId === P.relinquishDefault) this.checkPresentValueRange(value);
   }
 
-  /** Range rules of the present value: 1..Number_Of_States (12.18.4), Min/Max_Pres_Value (12.2.x). */
+  /** Range rules of the present value: 1..Number_Of_States (12.18), Min/Max_Pres_Value (12.2). */
   protected checkPresentValueRange(value: BacnetValue[]): void {
     const v = value[0];
     if (!v) return;

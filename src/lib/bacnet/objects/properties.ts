@@ -9,7 +9,7 @@
  *   - 'write'         writable when the object is marked writable (configuration properties);
  *   - 'present-value' the present value: commanded through the priority array on commandable
  *                     objects, writable on writable non-commandable objects, and on input objects
- *                     only while Out_Of_Service is TRUE (12.2.4, 12.4.4, 12.18.4).
+ *                     only while Out_Of_Service is TRUE (12.2, 12.4, 12.18).
  *
  * Groups (`IDENTITY`, `STATUS`, `COMMANDABLE`, `OUT_OF_RANGE_REPORTING`, ...) are reused by the
  * object-type table in types.ts.
@@ -46,7 +46,7 @@ export const opt = (name: string, access: PropertyAccess = 'read', datatype?: Da
 
 /** Datatypes the codec table leaves open or does not list. */
 export const EXTRA_DATATYPES = {
-  /** BACnetClientCOV ::= CHOICE { real-increment REAL, default-increment NULL } (12.25.9). */
+  /** BACnetClientCOV ::= CHOICE { real-increment REAL, default-increment NULL } (12.25). */
   clientCovIncrement: { kind: 'optional', of: { kind: 'real' } } as Datatype,
   /** Bit_Text of the BitString Value object: BACnetARRAY of CharacterString. */
   bitText: { kind: 'array', of: { kind: 'character-string' } } as Datatype,

@@ -1,13 +1,13 @@
 /**
  * The Trend Log object and its circular Log_Buffer (ASHRAE 135-2020 Clause 12.25) and the
- * record selection of ReadRange on it (Clause 15.8.1.1.4: by position, by sequence number, by
+ * record selection of ReadRange on it (Clause 15.8: by position, by sequence number, by
  * time).
  *
  * Records carry sequence numbers 1..2^32-1: Total_Record_Count counts every record ever added
- * and wraps to 1 (12.25.17); the oldest record is dropped when the buffer is full unless
- * Stop_When_Full is TRUE, in which case logging stops (Enable goes FALSE, 12.25.12). Writing 0
- * to Record_Count empties the buffer (12.25.16) and logs a buffer-purged status. Enabling and
- * disabling log a log-status record (12.25.5). The engine that decides when to log lives in
+ * and wraps to 1 (12.25); the oldest record is dropped when the buffer is full unless
+ * Stop_When_Full is TRUE, in which case logging stops (Enable goes FALSE, 12.25). Writing 0
+ * to Record_Count empties the buffer (12.25) and logs a buffer-purged status. Enabling and
+ * disabling log a log-status record (12.25). The engine that decides when to log lives in
  * server/trend-log-engine.ts.
  */
 import { type LogRecord, type DateTime, writeLogRecord } from '../codec/constructed';
@@ -112,7 +112,7 @@ export class TrendLogObject extends BacnetObject {
     }
     const changed: number[] = [P.logBuffer, P.recordCount, P.totalRecordCount];
     if (this.#count === size && this.stopWhenFull) {
-      // Full and stop-when-full: logging stops (12.25.12).
+      // Full and stop-when-full: logging stops (12.25).
       this.setLocal(P.enable, [Value.boolean(false)], { silent: true, source: 'engine' });
       changed.push(P.enable);
     }
@@ -174,7 +174,7 @@ export class TrendLogObject extends BacnetObject {
   }
 
   /**
-   * Positions selected by a ReadRange specification (15.8.1.1.4); no range = every record.
+   * Positions selected by a ReadRange specification (15.8); no range = every record.
    * Empty when the reference is not in the buffer.
    */
   select(range: RangeSpec | undefined): Selection {

@@ -23,7 +23,7 @@ import {
   OUT_OF_RANGE_REPORTING, type PropertyDef, type PropertyTemplate, STATUS, STATUS_OPTIONAL, bind, opt, req,
 } from './properties';
 
-/** How a change of value is recognised for COV reporting (13.1.2..13.1.4). */
+/** How a change of value is recognised for COV reporting (13.1). */
 export type CovCriterion = 'increment' | 'any-change' | 'none';
 /** Intrinsic reporting algorithm (13.3.6 OUT_OF_RANGE, 13.3.2 CHANGE_OF_STATE). */
 export type ReportingAlgorithm = 'out-of-range' | 'change-of-state' | 'none';

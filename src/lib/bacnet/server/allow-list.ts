@@ -2,7 +2,7 @@
  * Which peers may change the device (the bacnet-server write protection): an allow-list of
  * IPv4 hosts ('192.0.2.7'), host and port ('192.0.2.7:47809') or prefixes ('192.0.2.0/24').
  * An empty list allows every peer. BACnet itself has no such list; a refused write is answered
- * with property / write-access-denied (ASHRAE 135-2020 Clause 15.9.1.3.1).
+ * with property / write-access-denied (ASHRAE 135-2020 Clause 15.9).
  */
 import { ipv4Octets } from '../bvlc';
 import type { PeerAddress } from './network';

@@ -1,10 +1,10 @@
 /**
  * DeviceCommunicationControl state and the device password (ASHRAE 135-2020 Clause 16.1 and
- * 16.4.1.3.1 / 16.1.1.3.1 password-failure).
+ * 16.4 / 16.1 password-failure).
  *
  *  - enable: normal operation;
  *  - disable: the device answers nothing but DeviceCommunicationControl and ReinitializeDevice
- *    and initiates nothing (16.1.2);
+ *    and initiates nothing (16.1);
  *  - disable-initiation: the device answers requests but initiates nothing except I-Am in
  *    answer to Who-Is.
  * A duration in minutes returns the device to enable when it runs out.

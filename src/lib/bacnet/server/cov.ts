@@ -1,18 +1,18 @@
 /**
  * The COV server (ASHRAE 135-2020 Clause 13.1 change-of-value reporting, 13.14 SubscribeCOV,
- * 13.15 SubscribeCOVProperty, 13.6 / 13.7 Confirmed / UnconfirmedCOVNotification, 12.11.40
+ * 13.15 SubscribeCOVProperty, 13.6 / 13.7 Confirmed / UnconfirmedCOVNotification, 12.11
  * Active_COV_Subscriptions).
  *
  * A subscription is keyed by (subscriber address, process identifier, monitored object[,
- * property, array index]); subscribing again replaces it (13.14.1.1.4 / 13.15.1.1.4). Every
- * accepted subscription gets an initial notification right after the SimpleACK (13.14.2).
- * Afterwards a notification goes out when the monitored value changes (13.1.3, 13.1.4): for
+ * property, array index]); subscribing again replaces it (13.14.1.1.4 / 13.15). Every
+ * accepted subscription gets an initial notification right after the SimpleACK (13.14).
+ * Afterwards a notification goes out when the monitored value changes (13.1): for
  * REAL-like values when it moved by at least the COV increment since the last notification
  * (the subscription's increment for SubscribeCOVProperty, else the object's COV_Increment), for
  * everything else on any change; and whenever Status_Flags change. Subscriptions end when their
  * lifetime runs out (lifetime 0 = indefinite) or on cancellation.
  *
- * Notifications carry the Present_Value and Status_Flags (13.1.2), or for SubscribeCOVProperty
+ * Notifications carry the Present_Value and Status_Flags (13.1), or for SubscribeCOVProperty
  * the monitored property and Status_Flags.
  */
 import type { PropertyValue } from '../codec/constructed';
@@ -142,7 +142,7 @@ export class CovEngine {
     return true;
   }
 
-  /** Active_COV_Subscriptions: BACnetLIST of BACnetCOVSubscription (12.11.40). */
+  /** Active_COV_Subscriptions: BACnetLIST of BACnetCOVSubscription (12.11). */
   activeSubscriptionValues(): BacnetValue[] {
     this.#expire();
     const w = new Writer(64);

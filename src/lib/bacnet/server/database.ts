@@ -1,6 +1,6 @@
 /**
- * The object database of a local device (ASHRAE 135-2020 Clause 12.11.18 Object_List,
- * 12.11.34 Database_Revision, 12.1.4 unique object names): objects by identifier and by name,
+ * The object database of a local device (ASHRAE 135-2020 Clause 12.11 Object_List,
+ * 12.11 Database_Revision, 12.1 unique object names): objects by identifier and by name,
  * the Device object, the device clock (with the offset set by TimeSynchronization, 16.7), and
  * the change feed that the COV, trend-log, schedule and intrinsic-reporting engines listen to.
  *
@@ -181,7 +181,7 @@ export class ObjectDatabase implements ObjectHost {
     return out;
   }
 
-  /** The next free instance of a type (CreateObject by type, 15.3.1.1.1). */
+  /** The next free instance of a type (CreateObject by type, 15.3). */
   nextInstance(type: number): number {
     let i = 1;
     while (this.#byKey.has(type * 0x400000 + i)) i++;

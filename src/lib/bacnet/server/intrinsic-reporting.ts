@@ -103,7 +103,7 @@ export class IntrinsicReporting {
     return t;
   }
 
-  /** Evaluate the event algorithm of `o` now (13.2.2). */
+  /** Evaluate the event algorithm of `o` now (13.2). */
   evaluate(o: BacnetObject): void {
     if (!this.reports(o)) return;
     const t = this.#track(o);
@@ -190,7 +190,7 @@ export class IntrinsicReporting {
     const now = new Date(this.#db.now());
     const stamp = timeStampOf(now);
     const nc = notificationClass(this.#db, num(o.stored(P.notificationClass)?.[0]));
-    // Event_State, Event_Time_Stamps and Acked_Transitions (13.2.2.1, 13.2.3).
+    // Event_State, Event_Time_Stamps and Acked_Transitions (13.2).
     o.setLocal(P.eventState, [Value.enumerated(to)], { source: 'engine' });
     const stamps = (o.stored(P.eventTimeStamps) ?? []).slice();
     const els = stamps.length === 3 ? stamps : [stampValue(stamp), stampValue(stamp), stampValue(stamp)];
@@ -248,7 +248,7 @@ export class IntrinsicReporting {
     });
   }
 
-  /** AcknowledgeAlarm (13.5.1.3): check the state and time stamp, set the acked bit, tell the recipients. */
+  /** AcknowledgeAlarm (13.5): check the state and time stamp, set the acked bit, tell the recipients. */
   acknowledge(req: AcknowledgeAlarmRequest, source: PeerAddress): void {
     const o = this.#db.get(req.eventObjectId);
     if (!o) throw new PropertyAccessError('object', 'unknown-object');
@@ -283,7 +283,7 @@ export class IntrinsicReporting {
     this.#opts.events({ type: 'acknowledge', object: o, state: req.eventStateAcknowledged, source, acknowledgmentSource: req.acknowledgmentSource });
   }
 
-  /** Event summaries of GetEventInformation (13.12.1.3): objects not normal or with unacknowledged transitions, by object identifier. */
+  /** Event summaries of GetEventInformation (13.12): objects not normal or with unacknowledged transitions, by object identifier. */
   summaries(): EventSummary[] {
     const out: Array<EventSummary & { key: number }> = [];
     for (const o of this.#db.objects()) {

@@ -1,6 +1,6 @@
 /**
- * Schedule and Calendar evaluation (ASHRAE 135-2020 Clause 12.24 Schedule: 12.24.4 Present_Value
- * from Exception_Schedule, Weekly_Schedule and Schedule_Default; 12.24.7 / 12.24.8 time values
+ * Schedule and Calendar evaluation (ASHRAE 135-2020 Clause 12.24 Schedule: 12.24 Present_Value
+ * from Exception_Schedule, Weekly_Schedule and Schedule_Default; 12.24 / 12.24 time values
  * and event priorities; writes to List_Of_Object_Property_References at Priority_For_Writing;
  * Clause 12.9 Calendar Present_Value from Date_List).
  *
@@ -128,7 +128,7 @@ export class ScheduleEngine {
     o.setLocal(P.presentValue, [Value.boolean(on)], { source: 'engine' });
   }
 
-  /** The value the schedule asks for at `d` (12.24.4). */
+  /** The value the schedule asks for at `d` (12.24). */
   valueAt(o: BacnetObject, d: Date): BacnetValue {
     const dflt = o.stored(P.scheduleDefault)?.[0] ?? Value.null();
     const period = o.stored(P.effectivePeriod);

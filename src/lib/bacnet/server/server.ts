@@ -100,7 +100,7 @@ export type ConfirmedOutcome =
     }
   | { kind: 'reject'; reason: number }
   | { kind: 'abort'; reason: number }
-  /** No answer (DeviceCommunicationControl disable, 16.1.2). */
+  /** No answer (DeviceCommunicationControl disable, 16.1). */
   | { kind: 'none' };
 
 export interface ServerOptions {
@@ -248,7 +248,7 @@ export class BacnetServer {
     this.stats.lastInternalError = err instanceof Error ? err.stack ?? err.message : String(err);
   }
 
-  /** Protocol_Services_Supported: the services with a handler here (12.11.17). */
+  /** Protocol_Services_Supported: the services with a handler here (12.11). */
   servicesSupported(): boolean[] {
     const bits = new Array<boolean>(SERVICES_SUPPORTED_BITS).fill(false);
     for (const name of Object.keys(CONFIRMED_HANDLERS)) bits[ServicesSupported.require(name)] = true;

@@ -1,11 +1,11 @@
 /**
  * When Trend Log objects record (ASHRAE 135-2020 Clause 12.25): polled logging every
  * Log_Interval hundredths of a second, aligned to the clock when Align_Intervals is TRUE (with
- * Interval_Offset, 12.25.27/28); COV logging when the monitored local property changes by the
+ * Interval_Offset, 12.25/28); COV logging when the monitored local property changes by the
  * Client_COV_Increment (else the object's COV_Increment, else any change) or its status flags
- * change (12.25.10, 13.1); triggered logging when TRUE is written to Trigger (12.25.29). Logging
- * happens while Enable is TRUE and the device time lies within Start_Time..Stop_Time (12.25.6..8);
- * a change of Enable adds a log-status record (12.25.5).
+ * change (12.25, 13.1); triggered logging when TRUE is written to Trigger (12.25). Logging
+ * happens while Enable is TRUE and the device time lies within Start_Time..Stop_Time (12.25);
+ * a change of Enable adds a log-status record (12.25).
  *
  * Log_DeviceObjectProperty must name a property of this device; the datum type follows the
  * value (REAL, ENUMERATED, Unsigned, ... or any-value for the rest, BACnetLogRecord).

@@ -23,7 +23,7 @@ import { COMMUNICATION_STATES, passwordMatches } from '../communication-control'
 import type { RequestInfo, ServiceContext } from '../context';
 import type { PeerAddress } from '../network';
 
-/** The I-Am of this device (16.10.1.1). */
+/** The I-Am of this device (16.10). */
 export function iAmOf(ctx: ServiceContext): { deviceId: { type: number; instance: number }; maxApdu: number; segmentation: number; vendorId: number } {
   const d = ctx.db.device;
   const num = (id: number): number => {
@@ -71,7 +71,7 @@ export function reinitializeDevice(ctx: ServiceContext, req: ReinitializeDeviceR
   if (name === undefined) throw new ServiceReject('undefined-enumeration', `reinitialized state ${req.state}`);
   checkPassword(ctx, req.password);
   if (!RESTARTS.has(req.state)) throw new PropertyAccessError('services', 'optional-functionality-not-supported', `${name} is not supported`);
-  // A (simulated) restart ends a communication disable (16.1.2).
+  // A (simulated) restart ends a communication disable (16.1).
   if (req.state !== ReinitializedState.activateChanges) ctx.dcc.set('enable');
   ctx.events({ type: 'reinitialize', state: name, source: info.source });
 }

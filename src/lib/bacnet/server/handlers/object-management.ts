@@ -6,7 +6,7 @@
  * CreateObject by type takes the next free instance; by identifier it refuses one in use (object /
  * object-identifier-already-exists). Initial values are applied in order; the first one that fails
  * answers CreateObject-Error with its 1-based element number and nothing is created
- * (15.3.1.3.1). Created objects are writable and deletable. DeleteObject refuses the Device object
+ * (15.3). Created objects are writable and deletable. DeleteObject refuses the Device object
  * and objects configured in the flow (object / object-deletion-not-permitted).
  */
 import type { CreateObjectAck, CreateObjectRequest, DeleteObjectRequest } from '../../services/object-management';

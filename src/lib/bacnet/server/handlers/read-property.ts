@@ -8,7 +8,7 @@
  *
  * ReadPropertyMultiple answers every reference: ALL gives every property the object carries,
  * REQUIRED the required ones, OPTIONAL the optional ones present; a failing property gets its
- * own access error in the ACK (15.7.1.3.1); an unknown object gives object / unknown-object for
+ * own access error in the ACK (15.7); an unknown object gives object / unknown-object for
  * each of its references (one for ALL/REQUIRED/OPTIONAL).
  */
 import type { ReadPropertyAck, ReadPropertyRequest } from '../../services/read-property';

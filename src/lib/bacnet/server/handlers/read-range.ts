@@ -4,7 +4,7 @@
  *
  * The items selected (objects/trend-log.ts `select`) are sent as far as the requester's
  * response size allows; Result_Flags tell whether the first and the last item of the list are
- * included and whether more selected items did not fit (15.8.1.3.1). First_Sequence_Number is
+ * included and whether more selected items did not fit (15.8). First_Sequence_Number is
  * given for sequence-number and time requests that return items. A property that is not a list
  * or array is refused with services / property-is-not-a-list.
  */

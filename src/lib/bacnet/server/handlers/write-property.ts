@@ -11,7 +11,7 @@
  * A priority outside 1..16 is rejected with parameter-out-of-range.
  *
  * WritePropertyMultiple performs the writes in order and stops at the first failure, answering
- * WritePropertyMultiple-Error with that write (15.10.1.3.1); the writes before it stay done.
+ * WritePropertyMultiple-Error with that write (15.10); the writes before it stay done.
  */
 import type { WritePropertyRequest } from '../../services/write-property';
 import type { WritePropertyMultipleRequest } from '../../services/write-property-multiple';
