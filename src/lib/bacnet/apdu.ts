@@ -8,9 +8,8 @@
  * Service data is a view into the datagram; whoever keeps it (segment reassembly, caches)
  * copies it.
  */
-import { Reader } from '../wire/reader';
 import type { Writer } from '../wire/writer';
-import { LocalProtocolError } from '../wire/errors';
+import { DecodeError, LocalProtocolError } from '../wire/errors';
 
 export const PduType = {
   CONFIRMED_REQUEST: 0,
@@ -35,6 +34,7 @@ export function maxApduFromCode(code: number): number {
 }
 /** The largest code whose length does not exceed `octets`. */
 export function maxApduToCode(octets: number): number {
+  if (octets >= 1476) return 5;
   let code = 0;
   for (let i = 0; i < MAX_APDU.length; i++) if (MAX_APDU[i]! <= octets) code = i;
   return code;
@@ -51,6 +51,7 @@ export function maxSegmentsFromCode(code: number): number {
 }
 /** Code for accepting up to `n` segments (n <= 1 is "unspecified"). */
 export function maxSegmentsToCode(n: number): number {
+  if (n === 64) return 6;
   if (n <= 1) return 0;
   if (n > 64) return 7;
   let code = 1;
@@ -104,13 +105,23 @@ export type Apdu =
 
 /** Decode an APDU (the NPDU payload of a non-network message). */
 export function decodeApdu(b: Uint8Array): Apdu {
-  const r = new Reader(b);
-  const h = r.u8('pdu type');
+  // Direct indexing with explicit bounds checks: this runs for every datagram.
+  const n = b.length;
+  const need = (k: number, field: string): void => {
+    if (k > n) throw new DecodeError(field, Math.min(n, k - 1), `needs ${k} byte(s), ${n} present`);
+  };
+  const exact = (k: number, what: string): void => {
+    if (n !== k) throw new DecodeError(what, k, n > k ? `${n - k} unexpected trailing byte(s)` : 'truncated');
+  };
+  need(1, 'pdu type');
+  const h = b[0]!;
   const type = h >> 4;
   switch (type) {
     case PduType.CONFIRMED_REQUEST: {
       const segmented = (h & 0x08) !== 0;
-      const o1 = r.u8('max segments / max apdu');
+      const hdr = segmented ? 6 : 4;
+      need(hdr, segmented ? 'segment header' : 'service choice');
+      const o1 = b[1]!;
       const pdu: ConfirmedRequestPdu = {
         type,
         segmented,
@@ -118,74 +129,49 @@ export function decodeApdu(b: Uint8Array): Apdu {
         segmentedResponseAccepted: (h & 0x02) !== 0,
         maxSegments: maxSegmentsFromCode((o1 >> 4) & 0x07),
         maxApdu: maxApduFromCode(o1 & 0x0f),
-        invokeId: r.u8('invoke id'),
-        service: 0,
-        data: b,
+        invokeId: b[2]!,
+        service: b[hdr - 1]!,
+        data: b.subarray(hdr),
       };
       if (segmented) {
-        pdu.sequenceNumber = r.u8('sequence number');
-        pdu.proposedWindowSize = r.u8('proposed window size');
+        pdu.sequenceNumber = b[3]!;
+        pdu.proposedWindowSize = b[4]!;
       }
-      pdu.service = r.u8('service choice');
-      pdu.data = b.subarray(r.pos);
       return pdu;
     }
-    case PduType.UNCONFIRMED_REQUEST: {
-      const service = r.u8('service choice');
-      return { type, service, data: b.subarray(r.pos) };
-    }
-    case PduType.SIMPLE_ACK: {
-      const invokeId = r.u8('invoke id');
-      const service = r.u8('service ack choice');
-      r.expectEnd('SimpleACK');
-      return { type, invokeId, service };
-    }
+    case PduType.UNCONFIRMED_REQUEST:
+      need(2, 'service choice');
+      return { type, service: b[1]!, data: b.subarray(2) };
+    case PduType.SIMPLE_ACK:
+      exact(3, 'SimpleACK');
+      return { type, invokeId: b[1]!, service: b[2]! };
     case PduType.COMPLEX_ACK: {
       const segmented = (h & 0x08) !== 0;
+      const hdr = segmented ? 5 : 3;
+      need(hdr, segmented ? 'segment header' : 'service ack choice');
       const pdu: ComplexAckPdu = {
-        type, segmented, moreFollows: (h & 0x04) !== 0, invokeId: r.u8('invoke id'), service: 0, data: b,
+        type, segmented, moreFollows: (h & 0x04) !== 0, invokeId: b[1]!, service: b[hdr - 1]!, data: b.subarray(hdr),
       };
       if (segmented) {
-        pdu.sequenceNumber = r.u8('sequence number');
-        pdu.proposedWindowSize = r.u8('proposed window size');
+        pdu.sequenceNumber = b[2]!;
+        pdu.proposedWindowSize = b[3]!;
       }
-      pdu.service = r.u8('service ack choice');
-      pdu.data = b.subarray(r.pos);
       return pdu;
     }
-    case PduType.SEGMENT_ACK: {
-      const pdu: SegmentAckPdu = {
-        type,
-        negative: (h & 0x02) !== 0,
-        server: (h & 0x01) !== 0,
-        invokeId: r.u8('invoke id'),
-        sequenceNumber: r.u8('sequence number'),
-        actualWindowSize: r.u8('actual window size'),
-      };
-      r.expectEnd('SegmentACK');
-      return pdu;
-    }
-    case PduType.ERROR: {
-      const invokeId = r.u8('invoke id');
-      const service = r.u8('error choice');
-      return { type, invokeId, service, data: b.subarray(r.pos) };
-    }
-    case PduType.REJECT: {
-      const invokeId = r.u8('invoke id');
-      const reason = r.u8('reject reason');
-      r.expectEnd('Reject');
-      return { type, invokeId, reason };
-    }
-    case PduType.ABORT: {
-      const server = (h & 0x01) !== 0;
-      const invokeId = r.u8('invoke id');
-      const reason = r.u8('abort reason');
-      r.expectEnd('Abort');
-      return { type, server, invokeId, reason };
-    }
+    case PduType.SEGMENT_ACK:
+      exact(4, 'SegmentACK');
+      return { type, negative: (h & 0x02) !== 0, server: (h & 0x01) !== 0, invokeId: b[1]!, sequenceNumber: b[2]!, actualWindowSize: b[3]! };
+    case PduType.ERROR:
+      need(3, 'error choice');
+      return { type, invokeId: b[1]!, service: b[2]!, data: b.subarray(3) };
+    case PduType.REJECT:
+      exact(3, 'Reject');
+      return { type, invokeId: b[1]!, reason: b[2]! };
+    case PduType.ABORT:
+      exact(3, 'Abort');
+      return { type, server: (h & 0x01) !== 0, invokeId: b[1]!, reason: b[2]! };
     default:
-      r.pos = 0;
-      return r.fail('pdu type', `reserved PDU type ${type}`);
+      throw new DecodeError('pdu type', 0, `reserved PDU type ${type}`);
   }
 }
 

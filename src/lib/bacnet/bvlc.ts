@@ -144,6 +144,19 @@ export function macToIpEndpoint(mac: Uint8Array): IpEndpoint | undefined {
 
 /** Decode one BVLL datagram. */
 export function decodeBvlc(datagram: Uint8Array): Bvlc {
+  // Fast path for the functions that carry NPDUs (every datagram of normal traffic).
+  const n = datagram.length;
+  if (n >= 4 && datagram[0] === BVLC_TYPE_BIP) {
+    const fn = datagram[1]!;
+    const length = (datagram[2]! << 8) | datagram[3]!;
+    if (length >= 4 && length <= n) {
+      if (fn === 0x0a || fn === 0x0b || fn === 0x09) return { function: fn, npdu: datagram.subarray(4, length) };
+      if (fn === 0x04 && length >= 10) {
+        const d = datagram;
+        return { function: fn, origin: { host: `${d[4]}.${d[5]}.${d[6]}.${d[7]}`, port: (d[8]! << 8) | d[9]! }, npdu: d.subarray(10, length) };
+      }
+    }
+  }
   const r = new Reader(datagram);
   const type = r.u8('bvlc type');
   if (type !== BVLC_TYPE_BIP) r.fail('bvlc type', `0x${type.toString(16)} is not BACnet/IP (0x81)`);

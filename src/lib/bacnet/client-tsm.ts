@@ -481,7 +481,7 @@ export class ClientTsm<P = unknown> {
       }
       return false;
     }
-    this.end(txn, { kind: 'complex-ack', data: data.slice() }, now);
+    this.end(txn, { kind: 'complex-ack', data }, now);
     return true;
   }
 

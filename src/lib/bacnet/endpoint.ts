@@ -204,6 +204,9 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   private communication: 'enable' | 'disable' | 'disable-initiation' = 'enable';
   private communicationTimer: unknown;
   private readonly counters = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
+  /** Reused encoders: frames are copied out into a pooled Buffer, service data into an exact copy. */
+  private readonly frameScratch = new Writer(2048);
+  private readonly dataScratch = new Writer(2048);
 
   /** Bind a UDP socket and start. Rejects with PortInUseError when the port is taken. */
   static async open(opts: BacnetEndpointOptions = {}): Promise<BacnetEndpoint> {
@@ -301,10 +304,9 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   ): Promise<ConfirmedAckOf<N>> {
     const codec = CONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown> | undefined;
     if (!codec) throw new LocalProtocolError(`no codec for confirmed service '${String(service)}'`);
-    const w = new Writer(64);
-    codec.encodeRequest(w, request);
+    const data = this.encodeData(codec.encodeRequest, request);
     const address = typeof target === 'number' ? await this.resolveDevice(target, options.timeout) : this.toAddress(target);
-    return this.sendConfirmed(address, codec, request, w.finish(), options) as Promise<ConfirmedAckOf<N>>;
+    return this.sendConfirmed(address, codec, request, data, options) as Promise<ConfirmedAckOf<N>>;
   }
 
   /** Confirmed request of any service choice with raw service data; resolves with the ACK data (undefined for SimpleACK). */
@@ -352,9 +354,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   /** Send an unconfirmed request to one device (or router address). */
   unconfirmedRequest<N extends UnconfirmedServiceName>(target: BacnetAddress | string, service: N, request: UnconfirmedRequestOf<N>, options: { priority?: number } = {}): Promise<void> {
     const codec = UNCONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown>;
-    const w = new Writer(64);
-    codec.encodeRequest(w, request);
-    return this.sendUnconfirmed(this.toAddress(target), codec.choice, w.finish(), options.priority ?? 0);
+    return this.sendUnconfirmed(this.toAddress(target), codec.choice, this.encodeData(codec.encodeRequest, request), options.priority ?? 0);
   }
 
   /**
@@ -364,12 +364,11 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
    */
   broadcast<N extends UnconfirmedServiceName>(service: N, request: UnconfirmedRequestOf<N>, options: { network?: number; priority?: number } = {}): Promise<void> {
     const codec = UNCONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown>;
-    const w = new Writer(64);
-    codec.encodeRequest(w, request);
+    const data = this.encodeData(codec.encodeRequest, request);
     if (this.communication === 'disable' || (this.communication === 'disable-initiation' && service !== 'i-am')) {
       return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${this.communication})`));
     }
-    const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: codec.choice, data: w.finish() };
+    const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: codec.choice, data };
     return this.sendBroadcastApdu(apdu, options.network, options.priority ?? 0);
   }
 
@@ -446,9 +445,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
       if ('kind' in req) return req;
       const run = (result: unknown): ServerResponse => {
         if (!codec.encodeAck) return { kind: 'simple-ack' };
-        const w = new Writer(128);
-        codec.encodeAck(w, result);
-        return { kind: 'complex-ack', data: w.finish() };
+        return { kind: 'complex-ack', data: this.encodeData(codec.encodeAck, result) };
       };
       const out = (handler as (r: unknown, c: RequestContext) => unknown)(req.value, ctx);
       return out instanceof Promise ? out.then(run) : run(out);
@@ -585,6 +582,28 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     endBvlc(w, at);
   }
 
+  /** Encode service data with the reused writer and return an exact copy. */
+  private encodeData<T>(encode: (w: Writer, x: T) => void, x: T): Uint8Array {
+    const w = this.dataScratch;
+    w.reset();
+    encode(w, x);
+    return w.finish().slice();
+  }
+
+  /** A fresh frame writer (the reused one, emptied); take the bytes with `takeFrame`. */
+  private frame(): Writer {
+    const w = this.frameScratch;
+    w.reset();
+    return w;
+  }
+
+  /** Copy the frame out of the reused writer into a pooled Buffer (the socket keeps it until sent). */
+  private takeFrame(w: Writer): Uint8Array {
+    const out = Buffer.allocUnsafe(w.length);
+    out.set(w.finish());
+    return out;
+  }
+
   private transmit(bytes: Uint8Array, host: string, port: number, onError?: (e: Error) => void): void {
     this.counters.sent++;
     this.transport.send(bytes, host, port, (err) => {
@@ -600,17 +619,21 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     const remote = to.network !== undefined && to.network !== 0 && to.mac !== undefined;
     const npdu: Omit<Npdu, 'payload'> = { expectingReply, priority };
     if (remote) npdu.destination = { network: to.network!, mac: to.mac! };
-    const w = new Writer(32 + ('data' in apdu ? apdu.data.length : 0));
     if (!remote || to.host !== undefined) {
-      this.writeFrame(w, BvlcFunction.ORIGINAL_UNICAST_NPDU, npdu, (x) => writeApdu(x, apdu));
-      this.transmit(w.finish(), to.host!, to.port ?? this.destinationPort, onError);
+      const w = this.frame();
+      const at = beginBvlc(w, BvlcFunction.ORIGINAL_UNICAST_NPDU);
+      writeNpduHeader(w, npdu);
+      writeApdu(w, apdu);
+      endBvlc(w, at);
+      this.transmit(this.takeFrame(w), to.host!, to.port ?? this.destinationPort, onError);
       return;
     }
     this.network.whenRouted(to.network!, this.clock.now(), (router) => {
       if (this.closed) return;
       if (router) {
+        const w = this.frame();
         this.writeFrame(w, BvlcFunction.ORIGINAL_UNICAST_NPDU, npdu, (x) => writeApdu(x, apdu));
-        this.transmit(w.finish(), router.host, router.port, onError);
+        this.transmit(this.takeFrame(w), router.host, router.port, onError);
       } else {
         // 6.5.3: no router answered; broadcast with DNET so a router that knows the network forwards it
         this.sendLocalBroadcast((x, fn) => this.writeFrame(x, fn, npdu, (y) => writeApdu(y, apdu)), onError);
@@ -642,13 +665,13 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
 
   /** Write a frame for a local broadcast: to the BBMD as a foreign device, else to the broadcast address. */
   private sendLocalBroadcast(write: (w: Writer, bvlcFunction: number) => void, onError?: (e: Error) => void): void {
-    const w = new Writer(64);
+    const w = this.frame();
     if (this.registration?.active) {
       write(w, BvlcFunction.DISTRIBUTE_BROADCAST_TO_NETWORK);
-      this.transmit(w.finish(), this.registration.bbmd.host, this.registration.bbmd.port, onError);
+      this.transmit(this.takeFrame(w), this.registration.bbmd.host, this.registration.bbmd.port, onError);
     } else {
       write(w, BvlcFunction.ORIGINAL_BROADCAST_NPDU);
-      this.transmit(w.finish(), this.transport.broadcastAddress, this.destinationPort, onError);
+      this.transmit(this.takeFrame(w), this.transport.broadcastAddress, this.destinationPort, onError);
     }
   }
 
@@ -672,18 +695,18 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     const write = (w: Writer, fn: number): void => this.writeFrame(w, fn, npdu, (x) => writeNetworkMessageBody(x, msg));
     if (to === 'broadcast') this.sendLocalBroadcast(write);
     else {
-      const w = new Writer(32);
+      const w = this.frame();
       write(w, BvlcFunction.ORIGINAL_UNICAST_NPDU);
-      this.transmit(w.finish(), to.host, to.port);
+      this.transmit(this.takeFrame(w), to.host, to.port);
     }
   }
 
   private sendBvlc(to: IpEndpoint, fn: number, body: (w: Writer) => void): void {
-    const w = new Writer(16);
+    const w = this.frame();
     const at = beginBvlc(w, fn);
     body(w);
     endBvlc(w, at);
-    this.transmit(w.finish(), to.host, to.port);
+    this.transmit(this.takeFrame(w), to.host, to.port);
   }
 
   private bvlcQuery(target: BacnetAddress | string, fn: number, ackFn: number, timeout: number): Promise<unknown[]> {
@@ -1015,9 +1038,8 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
    */
   answerWhoIs(ctx: UnconfirmedContext): void {
     if (!this.device || this.communication === 'disable') return;
-    const w = new Writer(24);
-    (UNCONFIRMED_SERVICES['i-am'] as unknown as ServiceCodec<unknown, unknown>).encodeRequest(w, this.iAmRecord());
-    const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: UnconfirmedServiceChoice.iAm, data: w.finish() };
+    const data = this.encodeData((UNCONFIRMED_SERVICES['i-am'] as unknown as ServiceCodec<unknown, unknown>).encodeRequest, this.iAmRecord());
+    const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: UnconfirmedServiceChoice.iAm, data };
     const local = ctx.broadcast && ctx.source.network === undefined && ctx.source.port === this.destinationPort && !this.registration?.active;
     if (local) void this.sendBroadcastApdu(apdu, undefined, 0).catch(() => undefined);
     else this.sendApdu(ctx.source, apdu, false, 0);
@@ -1042,8 +1064,13 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
 
   private schedule(): void {
     if (this.closed) return;
-    let t: number | undefined;
-    for (const h of [this.client.takeWakeHint(), this.server.takeWakeHint(), this.network.takeWakeHint(), this.registration?.takeWakeHint()]) {
+    let t = this.client.takeWakeHint();
+    let h = this.server.takeWakeHint();
+    if (h !== undefined && (t === undefined || h < t)) t = h;
+    h = this.network.takeWakeHint();
+    if (h !== undefined && (t === undefined || h < t)) t = h;
+    if (this.registration) {
+      h = this.registration.takeWakeHint();
       if (h !== undefined && (t === undefined || h < t)) t = h;
     }
     if (t === undefined) return;

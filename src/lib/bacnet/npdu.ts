@@ -11,7 +11,7 @@
  */
 import { Reader } from '../wire/reader';
 import type { Writer } from '../wire/writer';
-import { LocalProtocolError } from '../wire/errors';
+import { DecodeError, LocalProtocolError } from '../wire/errors';
 import { defineEnum } from './enums/enum';
 
 export const NPDU_VERSION = 0x01;
@@ -80,31 +80,52 @@ export interface Npdu {
 
 /** Decode an NPDU (the BVLL payload). */
 export function decodeNpdu(b: Uint8Array): Npdu {
-  const r = new Reader(b);
-  const version = r.u8('npdu version');
-  if (version !== NPDU_VERSION) r.fail('npdu version', `version ${version} is not 1`);
-  const control = r.u8('npdu control');
-  if (control & 0x50) r.fail('npdu control', 'reserved bits set');
+  // Direct indexing with explicit bounds checks: this runs for every datagram.
+  const n = b.length;
+  const need = (at: number, k: number, field: string): void => {
+    if (at + k > n) throw new DecodeError(field, at, `needs ${k} byte(s), ${Math.max(0, n - at)} left`);
+  };
+  need(0, 2, 'npdu header');
+  if (b[0] !== NPDU_VERSION) throw new DecodeError('npdu version', 0, `version ${b[0]} is not 1`);
+  const control = b[1]!;
+  if (control & 0x50) throw new DecodeError('npdu control', 1, 'reserved bits set');
+  let p = 2;
   const out: Npdu = { expectingReply: (control & 0x04) !== 0, priority: control & 0x03, payload: b };
   if (control & 0x20) {
-    const network = r.u16('dnet');
-    if (network === 0) r.fail('dnet', 'DNET 0 is not a valid network number');
-    const len = r.u8('dlen');
-    out.destination = { network, mac: r.copy(len, 'dadr') };
+    need(p, 3, 'dnet');
+    const network = (b[p]! << 8) | b[p + 1]!;
+    if (network === 0) throw new DecodeError('dnet', p, 'DNET 0 is not a valid network number');
+    const len = b[p + 2]!;
+    p += 3;
+    need(p, len, 'dadr');
+    out.destination = { network, mac: b.slice(p, p + len) };
+    p += len;
   }
   if (control & 0x08) {
-    const network = r.u16('snet');
-    if (network === 0 || network === GLOBAL_NETWORK) r.fail('snet', `SNET ${network} is not a valid source network`);
-    const len = r.u8('slen');
-    if (len === 0) r.fail('slen', 'SLEN 0 is not allowed');
-    out.source = { network, mac: r.copy(len, 'sadr') };
+    need(p, 3, 'snet');
+    const network = (b[p]! << 8) | b[p + 1]!;
+    if (network === 0 || network === GLOBAL_NETWORK) throw new DecodeError('snet', p, `SNET ${network} is not a valid source network`);
+    const len = b[p + 2]!;
+    if (len === 0) throw new DecodeError('slen', p + 2, 'SLEN 0 is not allowed');
+    p += 3;
+    need(p, len, 'sadr');
+    out.source = { network, mac: b.slice(p, p + len) };
+    p += len;
   }
-  if (control & 0x20) out.hopCount = r.u8('hop count');
+  if (control & 0x20) {
+    need(p, 1, 'hop count');
+    out.hopCount = b[p++]!;
+  }
   if (control & 0x80) {
-    out.messageType = r.u8('network message type');
-    if (out.messageType >= 0x80) out.vendorId = r.u16('vendor id');
+    need(p, 1, 'network message type');
+    out.messageType = b[p++]!;
+    if (out.messageType >= 0x80) {
+      need(p, 2, 'vendor id');
+      out.vendorId = (b[p]! << 8) | b[p + 1]!;
+      p += 2;
+    }
   }
-  out.payload = b.subarray(r.pos);
+  out.payload = b.subarray(p);
   return out;
 }
 

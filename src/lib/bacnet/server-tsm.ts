@@ -86,8 +86,9 @@ interface Entry<P> {
   key: string;
   state: EntryState;
   request: IncomingRequest<P>;
-  /** Service choice + data of the request (or of its first segment): duplicate detection. */
-  fingerprint: Uint8Array;
+  /** Service choice, and data of the request or of its first segment: duplicate detection. */
+  fpService: number;
+  fpData: Uint8Array;
   reply?: Apdu;
   receiver?: SegmentReceiver;
   sender?: SegmentSender;
@@ -118,13 +119,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function fingerprint(pdu: ConfirmedRequestPdu): Uint8Array {
-  const f = new Uint8Array(pdu.data.length + 2);
-  f[0] = pdu.service;
-  f[1] = pdu.sequenceNumber ?? 0;
-  f.set(pdu.data, 2);
-  return f;
-}
 
 export class ServerTsm<P = unknown> {
   readonly options: ServerTsmOptions;
@@ -288,7 +282,7 @@ export class ServerTsm<P = unknown> {
         if (existing.state === 'receiving') this.segment(existing, pdu, now);
         return;
       }
-      if (sameBytes(existing.fingerprint, fingerprint(pdu))) {
+      if (existing.fpService === pdu.service && sameBytes(existing.fpData, pdu.data)) {
         if (existing.state === 'done' && existing.reply) {
           this.counters.duplicatesAnswered++;
           this.host.send(peer, existing.reply);
@@ -309,7 +303,10 @@ export class ServerTsm<P = unknown> {
       peer, peerKey, invokeId: pdu.invokeId, service: pdu.service, data: pdu.data,
       maxApdu: pdu.maxApdu, maxSegments: pdu.maxSegments, segmentedResponseAccepted: pdu.segmentedResponseAccepted,
     };
-    const e: Entry<P> = { key, state: 'processing', request, fingerprint: fingerprint(pdu), deadline: now, attempts: 0 };
+    if (!pdu.segmented) request.data = pdu.data.slice();
+    const e: Entry<P> = {
+      key, state: 'processing', request, fpService: pdu.service, fpData: pdu.segmented ? pdu.data.slice() : request.data, deadline: now, attempts: 0,
+    };
     if (!this.makeRoom()) {
       this.counters.aborts++;
       this.host.send(peer, { type: PduType.ABORT, server: true, invokeId: pdu.invokeId, reason: ABORT_OUT_OF_RESOURCES });
@@ -317,7 +314,6 @@ export class ServerTsm<P = unknown> {
     }
     this.entries.set(key, e);
     if (!pdu.segmented) {
-      request.data = pdu.data.slice();
       this.host.dispatch(request);
       return;
     }

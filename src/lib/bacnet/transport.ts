@@ -65,7 +65,10 @@ export interface UdpTransportOptions {
   bindInterface?: boolean;
   /** Directed broadcast address; computed from the interface when omitted. */
   broadcastAddress?: string;
-  /** Kernel receive buffer in octets (optional; the OS may cap it). */
+  /**
+   * Kernel receive buffer in octets (default 1 MiB; the OS caps it at net.core.rmem_max). Many
+   * replies in flight arrive in bursts: the usual 208 KiB default drops some of 200.
+   */
   receiveBufferSize?: number;
 }
 
@@ -163,9 +166,9 @@ export class UdpTransport implements DatagramTransport {
       throw err;
     }
     sock.setBroadcast(true);
-    if (opts.receiveBufferSize) {
+    if (opts.receiveBufferSize !== 0) {
       try {
-        sock.setRecvBufferSize(opts.receiveBufferSize);
+        sock.setRecvBufferSize(opts.receiveBufferSize ?? 1 << 20);
       } catch {
         // capped by the OS: keep the default
       }
