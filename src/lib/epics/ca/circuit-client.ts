@@ -3,9 +3,12 @@
  * every channel on that server.
  *
  * - TCP_NODELAY and keep-alive on; everything requested in one event-loop turn leaves in one
- *   socket write (`TurnWriter`), so N reads issued together are one write and one round trip.
- * - Frames are cut by the core's `CaFramer` and dispatched on the header alone; only READ_NOTIFY
- *   and EVENT_ADD payloads are decoded (`decodeDbr`, arrays copied at most once).
+ *   socket write (`StagedWriter`, client-writer.ts), so N reads issued together are one write and
+ *   one round trip.
+ * - Frames are dispatched on the header alone: those wholly inside a received chunk are read in
+ *   place; a frame spanning chunks goes through the core's `CaFramer` (one copy). Only
+ *   READ_NOTIFY and EVENT_ADD payloads are decoded (client-decode.ts: scalars read directly,
+ *   everything else by `decodeDbr`, arrays copied at most once).
  * - Liveness: after `connTimeoutMs` without a byte from the server an ECHO goes out; no answer
  *   within `echoTimeoutMs` makes the circuit 'unresponsive' (its channels show disconnected,
  *   nothing is dropped) and a second ECHO goes out; no answer to that closes the circuit. Any
@@ -18,17 +21,41 @@ import * as net from 'node:net';
 import { Command, ECA } from './constants';
 import { clientCircuitTable, transition, type ClientCircuitEvent, type ClientCircuitState } from './state';
 import { CaFramer, DEFAULT_MAX_PAYLOAD } from './framer';
-import { decodeDbr, dbrLayout } from './dbr';
+import { dbrLayout } from './dbr';
 import {
-  decodeResponse, encodeClearChannel, encodeClientName, encodeCreateChanRequest, encodeEcho, encodeEventAddRequest,
-  encodeEventCancelRequest, encodeEventsOff, encodeEventsOn, encodeHostName, encodeReadNotifyRequest, encodeSearchRequest,
-  encodeVersion, encodeWriteNotifyRequest, encodeWriteRequest, type CaFrame,
+  decodeResponse, encodeClientName, encodeCreateChanRequest, encodeEventAddRequest, encodeEventCancelRequest,
+  encodeHostName, encodeReadNotifyRequest, encodeSearchRequest, encodeVersion, encodeWriteNotifyRequest, encodeWriteRequest,
+  type CaFrame,
 } from './messages';
-import { TurnWriter } from './transport';
+import { StagedWriter } from './client-writer';
+import { decodeReply } from './client-decode';
 import { DecodeError } from './errors';
 import { CaClientError, ecaText, type Channel, type MonitorRecord, type PendingOp } from './client-channel';
 import type { DbrValue } from './dbr';
 import type { ResolvedCaClientOptions } from './client-options';
+
+// Command codes as plain locals: the hot dispatch compares against them for every frame.
+const C_VERSION = Command.VERSION;
+const C_EVENT_ADD = Command.EVENT_ADD;
+const C_EVENT_CANCEL = Command.EVENT_CANCEL;
+const C_EVENTS_OFF = Command.EVENTS_OFF;
+const C_EVENTS_ON = Command.EVENTS_ON;
+const C_READ_SYNC = Command.READ_SYNC;
+const C_ERROR = Command.ERROR;
+const C_CLEAR_CHANNEL = Command.CLEAR_CHANNEL;
+const C_NOT_FOUND = Command.NOT_FOUND;
+const C_READ_NOTIFY = Command.READ_NOTIFY;
+const C_CREATE_CHAN = Command.CREATE_CHAN;
+const C_WRITE_NOTIFY = Command.WRITE_NOTIFY;
+const C_ACCESS_RIGHTS = Command.ACCESS_RIGHTS;
+const C_ECHO = Command.ECHO;
+const C_CREATE_CH_FAIL = Command.CREATE_CH_FAIL;
+const C_SERVER_DISCONN = Command.SERVER_DISCONN;
+const C_SEARCH = Command.SEARCH;
+const C_WRITE = Command.WRITE;
+const ECA_NORMAL = ECA.NORMAL;
+const ECA_BADTYPE = ECA.BADTYPE;
+const decode = decodeReply;
 
 /** What a circuit needs from its client context. */
 export interface CircuitOwner {
@@ -69,7 +96,8 @@ export class ClientCircuit {
   closeReason: string | undefined;
   readonly #owner: CircuitOwner;
   readonly #socket: net.Socket;
-  readonly #writer: TurnWriter;
+  readonly #writer: StagedWriter;
+  readonly #maxPayload: number;
   readonly #framer: CaFramer;
   readonly #ops = new Map<number, PendingOp>();
   readonly #monitors = new Map<number, MonitorRecord>();
@@ -94,9 +122,10 @@ export class ClientCircuit {
     this.key = `${host}:${port}`;
     this.role = role;
     const o = owner.options;
-    this.#framer = new CaFramer({ maxPayload: o.maxArrayBytes > 0 ? Math.max(o.maxArrayBytes + 4096, 16384) : DEFAULT_MAX_PAYLOAD });
+    this.#maxPayload = o.maxArrayBytes > 0 ? Math.max(o.maxArrayBytes + 4096, 16384) : DEFAULT_MAX_PAYLOAD;
+    this.#framer = new CaFramer({ maxPayload: this.#maxPayload });
     this.#socket = socket ?? net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 15_000 });
-    this.#writer = new TurnWriter(this.#socket);
+    this.#writer = new StagedWriter(this.#socket);
     this.#lastRx = performance.now();
     const s = this.#socket;
     s.on('connect', () => this.#safe(() => this.#connected()));
@@ -172,7 +201,7 @@ export class ClientCircuit {
   /** Send CLEAR_CHANNEL for a connected channel and forget it. */
   clearChannel(ch: Channel): void {
     this.channels.delete(ch);
-    if (ch.state === 'connected' && this.state !== 'closed') this.#writer.write(encodeClearChannel({ sid: ch.sid, cid: ch.cid }));
+    if (ch.state === 'connected' && this.state !== 'closed') this.#writer.header(C_CLEAR_CHANNEL, 0, 0, ch.sid, ch.cid);
   }
 
   /** Forget a channel without telling the server (it is being recreated elsewhere). */
@@ -192,7 +221,8 @@ export class ClientCircuit {
     op.ioid = ioid;
     op.circuit = this;
     this.#ops.set(ioid, op);
-    this.#writer.write(encodeReadNotifyRequest({ sid: op.ch.sid, ioid, dataType, count }));
+    if (count < 0xffff) this.#writer.header(C_READ_NOTIFY, dataType, count, op.ch.sid, ioid);
+    else this.#writer.write(encodeReadNotifyRequest({ sid: op.ch.sid, ioid, dataType, count }));
   }
 
   /** WRITE_NOTIFY when `op` is given (the reply completes it), plain WRITE otherwise. */
@@ -226,7 +256,8 @@ export class ClientCircuit {
     m.id = 0;
     if (this.#monitors.get(id) === m) this.#monitors.delete(id);
     if (this.state !== 'closed' && m.ch.state === 'connected' && m.ch.circuit === this) {
-      this.#writer.write(encodeEventCancelRequest({ sid: m.ch.sid, subscriptionId: id, dataType, count }));
+      if (count < 0xffff) this.#writer.header(C_EVENT_CANCEL, dataType, count, m.ch.sid, id);
+      else this.#writer.write(encodeEventCancelRequest({ sid: m.ch.sid, subscriptionId: id, dataType, count }));
     }
   }
 
@@ -244,7 +275,7 @@ export class ClientCircuit {
   setEventsOff(off: boolean): void {
     if (off === this.#eventsOff || this.state === 'closed') return;
     this.#eventsOff = off;
-    this.#writer.write(off ? encodeEventsOff() : encodeEventsOn());
+    this.#writer.header(off ? C_EVENTS_OFF : C_EVENTS_ON, 0, 0, 0, 0);
   }
 
   /** SEARCH requests over TCP (name-server circuits). */
@@ -262,7 +293,7 @@ export class ClientCircuit {
   #sendEcho(): void {
     this.#echoAt = performance.now();
     this.stats.echoesSent++;
-    this.#writer.write(encodeEcho());
+    this.#writer.header(C_ECHO, 0, 0, 0, 0);
   }
 
   /** Close the connection (idempotent); channels and operations are told through the owner. */
@@ -322,6 +353,28 @@ export class ClientCircuit {
       this.#move('traffic');
       this.#arm(this.#owner.options.connTimeoutMs);
     }
+    if (this.#framer.buffered === 0 && chunk instanceof Buffer) {
+      // Fast path: frames wholly inside this chunk are read in place.
+      const len = chunk.length;
+      let off = 0;
+      while (len - off >= 16) {
+        const ps = chunk.readUInt16BE(off + 2);
+        if (ps === 0xffff) break; // extended header: the framer handles it
+        const end = off + 16 + ps;
+        if (end > len) break;
+        if (ps > this.#maxPayload) break; // let the framer refuse it
+        this.stats.framesIn++;
+        try {
+          this.#dispatch(chunk.readUInt16BE(off), ps, chunk.readUInt16BE(off + 4), chunk.readUInt16BE(off + 6), chunk.readUInt32BE(off + 8), chunk.readUInt32BE(off + 12), chunk, off + 16, end, false);
+        } catch (e) {
+          this.#malformedFrame(chunk.readUInt16BE(off), e);
+        }
+        if (this.#finished) return;
+        off = end;
+      }
+      if (off === len) return;
+      chunk = chunk.subarray(off);
+    }
     this.#framer.push(chunk);
     for (;;) {
       let frame: CaFrame;
@@ -338,94 +391,102 @@ export class ClientCircuit {
       try {
         this.handleFrame(frame);
       } catch (e) {
-        this.stats.malformed++;
-        this.#owner.warning('EMALFORMED', `ignored a malformed ${frame.header.command} frame from ${this.key}: ${e instanceof Error ? e.message : String(e)}`);
+        this.#malformedFrame(frame.header.command, e);
       }
       if (this.#finished) return;
     }
   }
 
+  #malformedFrame(command: number, e: unknown): void {
+    this.stats.malformed++;
+    this.#owner.warning('EMALFORMED', `ignored a malformed ${command} frame from ${this.key}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
   /** Act on one complete frame from the server. */
   handleFrame(f: CaFrame): void {
     const h = f.header;
+    this.#dispatch(h.command, h.payloadSize, h.dataType, h.count, h.param1, h.param2, f.payload, 0, f.payload.length, f.owned);
+  }
+
+  #dispatch(cmd: number, payloadSize: number, dataType: number, count: number, p1: number, p2: number, buf: Uint8Array, pOff: number, pEnd: number, owned: boolean): void {
     const owner = this.#owner;
-    switch (h.command) {
-      case Command.READ_NOTIFY: {
-        const op = this.#ops.get(h.param2);
+    switch (cmd) {
+      case C_READ_NOTIFY: {
+        const op = this.#ops.get(p2);
         if (!op) {
           this.stats.unmatched++;
           return;
         }
-        this.#ops.delete(h.param2);
-        if (h.param1 !== ECA.NORMAL) return op.complete(h.param1, undefined);
-        const data = this.#decode(f, op.ch.name);
+        this.#ops.delete(p2);
+        if (p1 !== ECA_NORMAL) return op.complete(p1, undefined);
+        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, op.ch.name);
         if (data instanceof Error) return op.fail(data);
-        op.complete(ECA.NORMAL, data);
+        op.complete(ECA_NORMAL, data);
         return;
       }
-      case Command.EVENT_ADD: {
-        const m = this.#monitors.get(h.param2);
+      case C_EVENT_ADD: {
+        const m = this.#monitors.get(p2);
         if (!m) {
           this.stats.unmatched++;
           return;
         }
-        if (h.payloadSize === 0) {
+        if (payloadSize === 0) {
           // The final event confirming an EVENT_CANCEL.
-          this.#monitors.delete(h.param2);
+          this.#monitors.delete(p2);
           return;
         }
-        if (h.param1 !== ECA.NORMAL) return owner.event(this, m, h.param1, undefined);
-        const data = this.#decode(f, m.ch.name);
-        if (data instanceof Error) return owner.event(this, m, ECA.BADTYPE, undefined, data.message);
-        owner.event(this, m, ECA.NORMAL, data);
+        if (p1 !== ECA_NORMAL) return owner.event(this, m, p1, undefined);
+        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, m.ch.name);
+        if (data instanceof Error) return owner.event(this, m, ECA_BADTYPE, undefined, data.message);
+        owner.event(this, m, ECA_NORMAL, data);
         return;
       }
-      case Command.WRITE_NOTIFY: {
-        const op = this.#ops.get(h.param2);
+      case C_WRITE_NOTIFY: {
+        const op = this.#ops.get(p2);
         if (!op) {
           this.stats.unmatched++;
           return;
         }
-        this.#ops.delete(h.param2);
-        op.complete(h.param1, undefined);
+        this.#ops.delete(p2);
+        op.complete(p1, undefined);
         return;
       }
-      case Command.VERSION:
-        this.serverMinor = h.count;
+      case C_VERSION:
+        this.serverMinor = count;
         return;
-      case Command.ACCESS_RIGHTS: {
-        const ch = this.#mine(h.param1);
-        if (ch) owner.accessRights(this, ch, h.param2);
+      case C_ACCESS_RIGHTS: {
+        const ch = this.#mine(p1);
+        if (ch) owner.accessRights(this, ch, p2);
         return;
       }
-      case Command.CREATE_CHAN: {
-        const ch = this.#mine(h.param1);
-        if (ch && ch.state === 'creating') owner.createReply(this, ch, h.param2, h.dataType, h.count);
+      case C_CREATE_CHAN: {
+        const ch = this.#mine(p1);
+        if (ch && ch.state === 'creating') owner.createReply(this, ch, p2, dataType, count);
         else this.stats.unmatched++;
         return;
       }
-      case Command.CREATE_CH_FAIL: {
-        const ch = this.#mine(h.param1);
+      case C_CREATE_CH_FAIL: {
+        const ch = this.#mine(p1);
         if (ch && ch.state === 'creating') owner.createFailed(this, ch, `server ${this.key} refused to create the channel`);
         return;
       }
-      case Command.SERVER_DISCONN: {
-        const ch = this.#mine(h.param1);
+      case C_SERVER_DISCONN: {
+        const ch = this.#mine(p1);
         if (ch) owner.serverDisconn(this, ch);
         return;
       }
-      case Command.SEARCH: {
-        const minor = f.payload.length >= 2 ? (f.payload[0]! << 8) | f.payload[1]! : undefined;
-        owner.searchReply(this, h.param2, h.dataType, h.param1, minor);
+      case C_SEARCH: {
+        const minor = pEnd - pOff >= 2 ? (buf[pOff]! << 8) | buf[pOff + 1]! : undefined;
+        owner.searchReply(this, p2, dataType, p1, minor);
         return;
       }
-      case Command.ERROR:
-        this.#error(f);
+      case C_ERROR:
+        this.#error({ header: { command: cmd, payloadSize, dataType, count, param1: p1, param2: p2 }, headerSize: 16, payload: buf.subarray(pOff, pEnd), owned });
         return;
-      case Command.ECHO:
-      case Command.CLEAR_CHANNEL:
-      case Command.NOT_FOUND:
-      case Command.READ_SYNC:
+      case C_ECHO:
+      case C_CLEAR_CHANNEL:
+      case C_NOT_FOUND:
+      case C_READ_SYNC:
         return;
       default:
         this.stats.unmatched++;
@@ -438,14 +499,13 @@ export class ClientCircuit {
     return ch && ch.circuit === this ? ch : undefined;
   }
 
-  #decode(f: CaFrame, pv: string): DbrValue | CaClientError {
-    const h = f.header;
-    if (!dbrLayout(h.dataType)) {
+  #decode(dataType: number, count: number, buf: Uint8Array, pOff: number, pEnd: number, owned: boolean, pv: string): DbrValue | CaClientError {
+    if (!dbrLayout(dataType)) {
       this.stats.malformed++;
-      return new CaClientError('EMALFORMED', `${pv}: server ${this.key} answered with unknown DBR type ${h.dataType}`, pv);
+      return new CaClientError('EMALFORMED', `${pv}: server ${this.key} answered with unknown DBR type ${dataType}`, pv);
     }
     try {
-      return decodeDbr(h.dataType, h.count, f.payload, 0, f.payload.length, { owned: f.owned });
+      return decode(dataType, count, buf, pOff, pEnd, owned);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.stats.malformed++;
@@ -483,7 +543,7 @@ export class ClientCircuit {
       }
     }
     const pv = chByCid?.name;
-    const cmd = rq ? ` to ${rq.command === Command.WRITE ? 'a put' : `command ${rq.command}`}` : '';
+    const cmd = rq ? ` to ${rq.command === C_WRITE ? 'a put' : `command ${rq.command}`}` : '';
     this.#owner.warning('ECASTATUS', `server ${this.key} answered${cmd}${pv ? ` on ${pv}` : ''} with ${ecaText(m.status)}${text}`, pv);
   }
 

@@ -132,6 +132,8 @@ export interface MonitorRecord {
   id: number;
 }
 
+const NATIVE_NAMES: readonly string[] = [...nativeTypeNames];
+
 export class Channel implements Searchable {
   readonly name: string;
   readonly cid: number;
@@ -168,7 +170,7 @@ export class Channel implements Searchable {
   }
 
   get nativeTypeName(): string {
-    return this.nativeType >= 0 ? nativeTypeNames[this.nativeType]! : 'unknown';
+    return this.nativeType >= 0 ? NATIVE_NAMES[this.nativeType]! : 'unknown';
   }
 
   /** Connected and its circuit answering. */
@@ -189,6 +191,13 @@ export class Channel implements Searchable {
   }
 }
 
+// Hot-path imports as module locals (esbuild's CommonJS output reads imports through getters).
+const layoutOf = dbrLayout;
+const nameOf = dbrName;
+const stampToMs = epicsTimeToMs;
+const RIGHT_READ = AccessRights.READ;
+const RIGHT_WRITE = AccessRights.WRITE;
+
 /** Severity name, e.g. 'MAJOR'. */
 export function severityText(sev: number | undefined): string | undefined {
   if (sev === undefined) return undefined;
@@ -200,7 +209,7 @@ export function severityText(sev: number | undefined): string | undefined {
  * precision, limits and enum strings where the reply itself has none.
  */
 export function makeReading(ch: Channel, v: DbrValue, meta: CaMetadata | undefined): CaReading {
-  const l = dbrLayout(v.dataType);
+  const l = layoutOf(v.dataType);
   const arr = v.value;
   const scalar = ch.nativeCount <= 1 && v.count === 1;
   const enumStrings = v.enumStrings ?? meta?.enumStrings;
@@ -226,7 +235,7 @@ export function makeReading(ch: Channel, v: DbrValue, meta: CaMetadata | undefin
     name: ch.name,
     value,
     dataType: v.dataType,
-    dataTypeName: dbrName(v.dataType),
+    dataTypeName: nameOf(v.dataType),
     count: v.count,
     nativeType: ch.nativeTypeName,
     nativeCount: ch.nativeCount,
@@ -235,7 +244,7 @@ export function makeReading(ch: Channel, v: DbrValue, meta: CaMetadata | undefin
   if (v.status !== undefined) r.status = v.status;
   if (v.stamp) {
     r.stamp = v.stamp;
-    r.timestamp = epicsTimeToMs(v.stamp);
+    r.timestamp = stampToMs(v.stamp);
   }
   const units = v.units ?? meta?.units;
   if (units !== undefined) r.units = units;
@@ -360,5 +369,5 @@ export function accessError(ch: Channel, write: boolean): CaClientError {
 }
 
 export function hasRight(ch: Channel, write: boolean): boolean {
-  return (ch.rights & (write ? AccessRights.WRITE : AccessRights.READ)) !== 0;
+  return (ch.rights & (write ? RIGHT_WRITE : RIGHT_READ)) !== 0;
 }

@@ -339,10 +339,17 @@ export class CaChannel {
 // ---------------------------------------------------------------------------------------------
 
 const FORMS = ['native', 'plain', 'sts', 'time', 'gr', 'ctrl'] as const;
+// Hot-path constants as plain locals (esbuild's CommonJS output reads imports through getters).
+const TIME_BASE = 14;
+const ECA_NORMAL = ECA.NORMAL;
+const META_PENDING = MetaState.Pending;
+const META_NONE = MetaState.None;
+const reading = makeReading;
+const canRead = hasRight;
 
 /** The DBR type for a spec on a channel of native type `native`; undefined when the spec is unknown. */
 export function resolveDbrSpec(spec: DbrSpec | undefined, native: NativeType): number | undefined {
-  if (spec === undefined) return dbrType('time', native);
+  if (spec === undefined) return TIME_BASE + native; // DBR_TIME_<native>
   if (typeof spec === 'string') {
     const s = spec.trim().toLowerCase();
     if ((FORMS as readonly string[]).includes(s)) return dbrType(s === 'native' ? 'plain' : (s as 'plain' | 'sts' | 'time' | 'gr' | 'ctrl'), native);
@@ -534,10 +541,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
   /** The channel for a user's name (wire name fast path, then full parsing). */
   #channelFor(name: string): Channel {
     const ch = this.#channels.get(name);
-    if (ch) {
-      ch.lastUse = performance.now();
-      return ch;
-    }
+    if (ch) return ch; // lastUse is set when the operation ends (#unref)
     return this.#acquire(requireCa(name).name);
   }
 
@@ -563,10 +567,10 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     this.#unref(ch);
   }
 
-  #unref(ch: Channel): void {
+  #unref(ch: Channel, now = performance.now()): void {
     if (ch.refs > 0) ch.refs--;
-    ch.lastUse = performance.now();
-    if (this.#idle(ch) && this.options.channelCacheMs === 0) this.#clear(ch);
+    ch.lastUse = now;
+    if (this.options.channelCacheMs === 0 && this.#idle(ch)) this.#clear(ch);
   }
 
   #idle(ch: Channel): boolean {
@@ -1284,6 +1288,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
   }
 
   #cleanup(b: Batch): void {
+    const now = performance.now();
     for (const it of b.items) {
       if (it.waiting && it.ch.waiters) {
         const i = it.ch.waiters.indexOf(it);
@@ -1295,7 +1300,8 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
         it.circuit.forget(it);
         it.circuit = undefined;
       }
-      if (it.kind !== 'connect') this.#unref(it.ch);
+      if (it.kind !== 'connect') this.#unref(it.ch, now);
+      else it.ch.lastUse = now;
     }
   }
 
@@ -1352,7 +1358,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       return;
     }
     if (it.kind === 'read') {
-      if (!hasRight(ch, false)) return b.settle(it.index, accessError(ch, false));
+      if (!canRead(ch, false)) return b.settle(it.index, accessError(ch, false));
       const dataType = resolveDbrSpec(it.spec, ch.nativeType as NativeType);
       if (dataType === undefined) return b.settle(it.index, new CaClientError('EBADVALUE', `${ch.name}: unknown DBR type or form '${String(it.spec)}'`, ch.name));
       let count = it.count;
@@ -1360,7 +1366,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       if (count === 0 && c.serverMinor > 0 && c.serverMinor < 13) count = ch.nativeCount;
       const tooBig = this.#tooBig(ch, dataType, count);
       if (tooBig) return b.settle(it.index, tooBig);
-      if (it.merge && ch.metaState === MetaState.None) this.#ensureMeta(ch);
+      if (it.merge && ch.metaState === META_NONE) this.#ensureMeta(ch);
       c.read(it, dataType, count);
       return;
     }
@@ -1391,21 +1397,21 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     if (b.done) return;
     const ch = it.ch;
     if (it.kind === 'write') {
-      if (status === ECA.NORMAL) b.settle(it.index, DONE);
+      if (status === ECA_NORMAL) b.settle(it.index, DONE);
       else b.settle(it.index, new CaClientError(status === ECA.NOWTACCESS ? 'ENOACCESS' : 'ECASTATUS', `put to ${ch.name} failed: ${ecaText(status)}`, ch.name, status));
       return;
     }
-    if (status !== ECA.NORMAL || !data) {
+    if (status !== ECA_NORMAL || !data) {
       const code = status === ECA.NORDACCESS ? 'ENOACCESS' : 'ECASTATUS';
       b.settle(it.index, new CaClientError(code, `read of ${ch.name} failed: ${ecaText(status)}`, ch.name, status));
       return;
     }
-    if (it.merge && ch.metaState === MetaState.Pending) {
+    if (it.merge && ch.metaState === META_PENDING) {
       (ch.metaWaiters ??= []).push(() => b.settle(it.index, makeReading(ch, data, ch.meta)));
       this.#armMetaGuard();
       return;
     }
-    b.settle(it.index, makeReading(ch, data, it.merge ? ch.meta : undefined));
+    b.settle(it.index, reading(ch, data, it.merge ? ch.meta : undefined));
   }
 
   /**
