@@ -193,7 +193,17 @@ export default function (RED: RED): void {
       if (!shared) return done();
       // Well within Node-RED's close timeout: the socket close is quick; never block longer than 5 s.
       const timer = setTimeout(done, 5000);
-      shared.close().then(() => {
+      // Users closing at the same time may still need the socket (bacnet-read cancels its COV
+      // subscriptions on the device): wait for them to deregister, at most 1.5 s.
+      const deadline = Date.now() + 1500;
+      const drained = new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (shared.users === 0 || Date.now() >= deadline) resolve();
+          else setTimeout(check, 10);
+        };
+        check();
+      });
+      drained.then(() => shared.close()).then(() => {
         clearTimeout(timer);
         done();
       }, () => {

@@ -42,7 +42,7 @@ import { EnableDisable, ReinitializedState } from '../enums/states';
 import { BacnetError, CancelledError, DeviceUnknownError } from '../errors';
 import { LocalProtocolError } from '../../wire/errors';
 import { RequestScheduler, type Lane, type SchedulerOptions } from './scheduler';
-import { DeviceStates, type DeviceState } from './device-state';
+import { DeviceStates, type DeviceState, isResolvedDevice } from './device-state';
 import { ACK_HEADER, MIN_BUDGET, REQUEST_HEADER, planBatches, type PropertyRef, type RpmBatch } from './rpm-budget';
 import { isDeviceAnswer, isOffline, isServiceUnsupported, isSizeFailure } from './failures';
 import { CovManager, type CovOptions } from './cov-manager';
@@ -276,7 +276,8 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
     if (this.#closed) throw new CancelledError('the BACnet client is closed');
     const dev = isResolved(ref) ? ref : await this.resolve(ref);
     const st = this.devices.get(dev.key);
-    const jobOpts: { lane?: Lane; coalesce?: string; networkKey?: string; signal?: AbortSignal } = {};
+    const jobOpts: { lane?: Lane; coalesce?: string; networkKey?: string; signal?: AbortSignal; limit?: number } = {};
+    if (st.concurrency !== undefined) jobOpts.limit = st.concurrency;
     if (opts.lane) jobOpts.lane = opts.lane;
     if (opts.coalesce !== undefined) jobOpts.coalesce = opts.coalesce;
     if (dev.networkKey !== undefined) jobOpts.networkKey = dev.networkKey;
@@ -651,7 +652,7 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
 
 /** True for what `resolve` returned (as opposed to a DeviceRef). */
 export function isResolved(x: unknown): x is ResolvedDevice {
-  return isRecord(x) && typeof x.key === 'string' && isRecord(x.address) && typeof x.label === 'string';
+  return isResolvedDevice(x);
 }
 
 function checkPriority(p: number | undefined): void {

@@ -25,6 +25,7 @@ import { PropertyIdentifier } from '../enums/property-identifier';
 import type { BacnetClient, DeviceRef, ObjectRef, PropertyName, ResolvedDevice } from './client';
 import type { PollHandle } from './poll-manager';
 import { isDeviceAnswer, shortFailure } from './failures';
+import { isResolvedDevice } from './device-state';
 
 export interface CovOptions {
   /** Subscription lifetime in seconds (default 300; 0 is refused: renewals need a finite lease). */
@@ -64,7 +65,7 @@ export interface CovListener {
 }
 
 export interface CovRequest {
-  device: DeviceRef;
+  device: DeviceRef | ResolvedDevice;
   objectId: ObjectRef;
   /** Subscriber process identifier (see processIdFor). */
   processId: number;
@@ -172,7 +173,7 @@ export class CovSubscription {
     this.#inFlight = true;
     const client = this.manager.client;
     try {
-      this.#dev ??= await client.resolve(this.req.device);
+      this.#dev ??= isResolvedDevice(this.req.device) ? this.req.device as ResolvedDevice : await client.resolve(this.req.device as DeviceRef);
       const s = { processId: this.processId, objectId: this.objectId, confirmed: this.#confirmed, lifetime: this.#lifetime };
       if (this.propertyId === undefined) await client.subscribeCov(this.#dev, s);
       else {

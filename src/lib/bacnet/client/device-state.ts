@@ -12,6 +12,13 @@
  */
 export type ObjectListMethod = 'rpm' | 'rp' | 'index';
 
+/** True for a device already resolved by BacnetClient.resolve ({ key, address, label, ... }). */
+export function isResolvedDevice(x: unknown): x is { key: string; address: object; label: string } {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.key === 'string' && !!o.address && typeof o.address === 'object' && typeof o.label === 'string';
+}
+
 export interface DeviceState {
   key: string;
   instance?: number;
@@ -27,6 +34,8 @@ export interface DeviceState {
   /** Octets of RPM answer that fit (learned). */
   rpmBudget?: number;
   objectList?: ObjectListMethod;
+  /** Requests this device may have outstanding (overrides the scheduler's perDevice). */
+  concurrency?: number;
   servicesSupported?: boolean[];
   online?: boolean;
   lastRtt?: number;

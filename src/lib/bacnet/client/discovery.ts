@@ -235,3 +235,58 @@ export async function deviceProfile(client: BacnetClient, ref: DeviceRef | Resol
   client.devices.remember(st);
   return out;
 }
+
+export interface DiscoveredDevice {
+  instance: number;
+  /** 'host:port' of the device (or of the router in front of it). */
+  address?: string;
+  /** Text of the full address ('network 5 MAC 07 via 192.168.1.1:47808'). */
+  where: string;
+  /** Remote network number and MAC (hex) for devices behind a router. */
+  dnet?: number;
+  mac?: string;
+  maxApdu: number;
+  segmentation: string;
+  vendorId: number;
+  name?: string;
+  vendorName?: string;
+  modelName?: string;
+  /** Other addresses answering for the same instance (duplicates). */
+  conflicts?: string[];
+  /** Why the names could not be read. */
+  error?: string;
+}
+
+/** Who-Is, then each answering device's name, vendor and model from its Device object. */
+export async function discoverDevices(client: BacnetClient, opts: Parameters<BacnetClient['whoIs']>[0] = {}): Promise<DiscoveredDevice[]> {
+  const found = await client.whoIs(opts);
+  return Promise.all(found.map(async (d) => {
+    const entry: DiscoveredDevice = {
+      instance: d.instance, where: formatAddress(d.address), maxApdu: d.maxApdu, segmentation: Segmentation.label(d.segmentation), vendorId: d.vendorId,
+    };
+    if (d.address.host !== undefined) entry.address = `${d.address.host}:${d.address.port ?? client.endpoint.destinationPort}`;
+    if (d.address.network !== undefined && d.address.network !== 0 && d.address.mac) {
+      entry.dnet = d.address.network;
+      entry.mac = [...d.address.mac].map((b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    if (d.conflicts?.length) entry.conflicts = d.conflicts.map((c) => formatAddress(c));
+    try {
+      const oid = { type: ObjectType.device, instance: d.instance };
+      const res = await client.readMany({ instance: d.instance, address: d.address }, [P.objectName, P.vendorName, P.modelName].map((propertyId) => ({ objectId: oid, propertyId })), { lane: 'discovery', timeout: 1500, retries: 0 });
+      const text = (i: number): string | undefined => {
+        const r = res[i]!;
+        const v = r.value ? renderValue(ObjectType.device, r.ref.propertyId, r.value) : undefined;
+        return typeof v === 'string' ? v : undefined;
+      };
+      const [name, vendorName, modelName] = [text(0), text(1), text(2)];
+      if (name !== undefined) entry.name = name;
+      if (vendorName !== undefined) entry.vendorName = vendorName;
+      if (modelName !== undefined) entry.modelName = modelName;
+      const failed = res.find((r) => r.error && isOffline(r.error));
+      if (failed?.error) entry.error = failed.error.message;
+    } catch (e) {
+      entry.error = e instanceof Error ? e.message : String(e);
+    }
+    return entry;
+  }));
+}

@@ -9,7 +9,8 @@
  * from a read of its own at once, then the group's cycles.
  */
 import { addressKey, parseAddress } from '../address';
-import type { BacnetClient, DeviceRef, ReadResult } from './client';
+import type { BacnetClient, DeviceRef, ReadResult, ResolvedDevice } from './client';
+import { isResolvedDevice } from './device-state';
 import type { PropertyRef } from './rpm-budget';
 
 export interface CycleInfo {
@@ -47,7 +48,7 @@ class PollGroup {
   overruns = 0;
   cycles = 0;
   lastDuration = 0;
-  constructor(readonly key: string, readonly device: DeviceRef, readonly interval: number, private readonly client: BacnetClient, private readonly onEmpty: () => void) {}
+  constructor(readonly key: string, readonly device: DeviceRef | ResolvedDevice, readonly interval: number, private readonly client: BacnetClient, private readonly onEmpty: () => void) {}
 
   start(delay: number): void {
     this.#arm(delay);
@@ -130,7 +131,7 @@ export class PollManager {
   }
 
   /** Poll `refs` of `device` every `interval` ms; `listener` gets one result per ref each cycle. */
-  add(device: DeviceRef, refs: PropertyRef[], interval: number, listener: PollListener): PollHandle {
+  add(device: DeviceRef | ResolvedDevice, refs: PropertyRef[], interval: number, listener: PollListener): PollHandle {
     if (!(interval > 0)) throw new RangeError(`poll interval must be positive, not ${interval}`);
     const member: Member = { refs: [...refs], keys: refs.map(refKey), listener, active: true };
     const key = `${this.#deviceKey(device)}|${interval}`;
@@ -175,7 +176,8 @@ export class PollManager {
     return handle;
   }
 
-  #deviceKey(device: DeviceRef): string {
+  #deviceKey(device: DeviceRef | ResolvedDevice): string {
+    if (isResolvedDevice(device)) return device.key;
     if (typeof device === 'number') return `#${device}`;
     if (typeof device === 'string') return /^\s*\d+\s*$/.test(device) ? `#${device.trim()}` : safeKey(device, this.client.endpoint.destinationPort);
     if ('instance' in device && typeof device.instance === 'number') {

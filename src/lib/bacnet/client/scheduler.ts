@@ -40,6 +40,8 @@ export interface JobOptions {
   coalesce?: string;
   /** Gate shared by devices on one routed network ('router|network'); undefined for direct devices. */
   networkKey?: string;
+  /** This device's own limit of outstanding requests (overrides perDevice). */
+  limit?: number;
   signal?: AbortSignal;
 }
 
@@ -56,6 +58,7 @@ interface Job {
 interface DeviceQueue {
   key: string;
   networkKey: string | undefined;
+  limit: number | undefined;
   lanes: Job[][];
   /** Read position of each lane (arrays are compacted lazily). */
   heads: number[];
@@ -118,9 +121,10 @@ export class RequestScheduler {
     const lane = LANE_INDEX[opts.lane ?? 'poll'];
     let q = this.#queues.get(deviceKey);
     if (!q) {
-      q = { key: deviceKey, networkKey: opts.networkKey, lanes: [[], [], [], []], heads: [0, 0, 0, 0], pending: 0, running: 0, inRing: false };
+      q = { key: deviceKey, networkKey: opts.networkKey, limit: undefined, lanes: [[], [], [], []], heads: [0, 0, 0, 0], pending: 0, running: 0, inRing: false };
       this.#queues.set(deviceKey, q);
     }
+    if (opts.limit !== undefined && Number.isInteger(opts.limit) && opts.limit >= 1) q.limit = opts.limit;
     return new Promise<T>((resolve, reject) => {
       const waiter = { resolve: resolve as (v: unknown) => void, reject };
       if (opts.coalesce !== undefined) {
@@ -192,7 +196,7 @@ export class RequestScheduler {
   }
 
   #canRun(q: DeviceQueue): boolean {
-    if (q.running >= this.options.perDevice) return false;
+    if (q.running >= (q.limit ?? this.options.perDevice)) return false;
     if (q.networkKey !== undefined && (this.#networks.get(q.networkKey) ?? 0) >= this.options.perRemoteNetwork) return false;
     return true;
   }
