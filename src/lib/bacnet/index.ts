@@ -32,3 +32,14 @@ export * from './services/object-management';
 export * from './services/alarms-events';
 export * as server from './server/index';
 export { SharedEndpoint, type SharedEndpointStatus, type SharedEndpointState } from './shared-endpoint';
+// the stack
+export * from './errors';
+export * from './address';
+export * from './segmentation';
+export * from './client-tsm';
+export * from './server-tsm';
+export * from './network';
+export * from './foreign-device';
+export * from './device-cache';
+export * from './transport';
+export * from './endpoint';
