@@ -239,6 +239,7 @@ export default function (RED: RED): void {
         source,
       };
       if (p.arrayIndex !== undefined) b.arrayIndex = p.arrayIndex;
+      for (const k of Object.keys(b)) if (b[k] === undefined) delete b[k];
       return b;
     }
 
