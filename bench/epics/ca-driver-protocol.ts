@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 export type DriverCommand =
   | { op: 'connect'; names: string[] } // search + create, no read; -> {ms, failed, repeats?}
   | { op: 'clear'; names: string[] } // clear those channels
-  | { op: 'fresh' } // a new client context (nothing cached)
+  | { op: 'fresh' } // for drivers that need a reset; all three keep their context (channels are cleared by 'clear')
   | { op: 'bulk'; names: string[]; samples: number } // -> {us[], values[]} (DBR_TIME_DOUBLE values)
   | { op: 'single'; name: string; samples: number } // -> {us[], value}
   | { op: 'memory'; names: string[] } // connect in a fresh context -> {failed, bytesPerChannel, rssPerChannel}

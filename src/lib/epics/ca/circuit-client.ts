@@ -18,13 +18,13 @@
  *   limit, after which the stream cannot be followed) closes the circuit.
  */
 import * as net from 'node:net';
-import { Command, ECA } from './constants';
+import { CA_MINOR_VERSION, Command, ECA } from './constants';
 import { clientCircuitTable, transition, type ClientCircuitEvent, type ClientCircuitState } from './state';
 import { CaFramer, DEFAULT_MAX_PAYLOAD } from './framer';
 import { dbrLayout } from './dbr';
 import {
-  decodeResponse, encodeClientName, encodeCreateChanRequest, encodeEventAddRequest, encodeEventCancelRequest,
-  encodeHostName, encodeReadNotifyRequest, encodeSearchRequest, encodeVersion, encodeWriteNotifyRequest, encodeWriteRequest,
+  decodeResponse, encodeClientName, encodeEventAddRequest, encodeEventCancelRequest,
+  encodeHostName, encodeReadNotifyRequest, encodeVersion, encodeWriteNotifyRequest, encodeWriteRequest,
   type CaFrame,
 } from './messages';
 import { StagedWriter } from './client-writer';
@@ -54,6 +54,7 @@ const C_SERVER_DISCONN = Command.SERVER_DISCONN;
 const C_SEARCH = Command.SEARCH;
 const C_WRITE = Command.WRITE;
 const ECA_NORMAL = ECA.NORMAL;
+const CA_MINOR = CA_MINOR_VERSION;
 const ECA_BADTYPE = ECA.BADTYPE;
 const decode = decodeReply;
 
@@ -195,7 +196,7 @@ export class ClientCircuit {
 
   createChannel(ch: Channel): void {
     this.channels.add(ch);
-    this.#writer.write(encodeCreateChanRequest({ cid: ch.cid, name: ch.name }));
+    this.#writer.named(C_CREATE_CHAN, 0, 0, ch.cid, CA_MINOR, ch.name);
   }
 
   /** Send CLEAR_CHANNEL for a connected channel and forget it. */
@@ -280,7 +281,7 @@ export class ClientCircuit {
 
   /** SEARCH requests over TCP (name-server circuits). */
   search(items: ReadonlyArray<{ name: string; cid: number }>, reply: number): void {
-    for (const it of items) this.#writer.write(encodeSearchRequest({ name: it.name, cid: it.cid, reply }));
+    for (const it of items) this.#writer.named(C_SEARCH, reply, CA_MINOR, it.cid, it.cid, it.name);
   }
 
   /** Send an ECHO now (beacon anomaly: is this server still the one we talk to?). */

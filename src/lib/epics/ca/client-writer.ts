@@ -70,6 +70,26 @@ export class StagedWriter {
     this.#len = o + 16;
   }
 
+  /**
+   * Queue a message whose payload is a NUL-terminated name padded to 8 (CREATE_CHAN, SEARCH).
+   * The name must already be valid (no NUL, at most ~64 KiB).
+   */
+  named(command: number, dataType: number, count: number, param1: number, param2: number, name: string): void {
+    const n = Buffer.byteLength(name);
+    const ps = (n + 1 + 7) & ~7;
+    const b = this.#room(16 + ps);
+    const o = this.#len;
+    b.writeUInt16BE(command, o);
+    b.writeUInt16BE(ps, o + 2);
+    b.writeUInt16BE(dataType, o + 4);
+    b.writeUInt16BE(count, o + 6);
+    b.writeUInt32BE(param1 >>> 0, o + 8);
+    b.writeUInt32BE(param2 >>> 0, o + 12);
+    b.write(name, o + 16, n, 'utf8');
+    b.fill(0, o + 16 + n, o + 16 + ps);
+    this.#len = o + 16 + ps;
+  }
+
   /** Hand everything staged to the socket now (normally at the end of the turn). */
   flush(): void {
     if (this.#scheduled) {

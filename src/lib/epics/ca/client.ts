@@ -345,6 +345,13 @@ const ECA_NORMAL = ECA.NORMAL;
 const META_PENDING = MetaState.Pending;
 const META_NONE = MetaState.None;
 const reading = makeReading;
+const CMD_VERSION = Command.VERSION;
+const CMD_SEARCH = Command.SEARCH;
+const CMD_BEACON = Command.RSRV_IS_UP;
+const SEQ_VALID = SEQUENCE_NUMBER_VALID;
+const HS = HEADER_SIZE;
+/** While a large batch sets up its channels, searches start every this many new channels. */
+const EARLY_SEARCH_EVERY = 512;
 const canRead = hasRight;
 
 /** The DBR type for a spec on a channel of native type `native`; undefined when the spec is unknown. */
@@ -433,6 +440,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
   #metaGuard: NodeJS.Timeout | undefined;
   #closed = false;
   #warnedNoDestinations = false;
+  #newSinceTick = 0;
   readonly #owner: CircuitOwner;
   readonly #internals: Internals;
   /** Time budget of one monitor delivery pass (ms) and turns of backlog before EVENTS_OFF. */
@@ -703,6 +711,9 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     }
     this.#ensureTransport();
     this.#kickSearch(delayMs);
+    // A big batch (connectAll of thousands) is still creating channels in this turn: let the
+    // first datagrams go now, so that the servers work while we set up the rest.
+    if (delayMs <= 0 && ++this.#newSinceTick >= EARLY_SEARCH_EVERY) this.#searchTick(true);
   }
 
   #ensureTransport(): void {
@@ -770,8 +781,9 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     this.#searchTimer.unref();
   }
 
-  #searchTick(): void {
-    this.#searchImmediate = undefined;
+  #searchTick(early = false): void {
+    if (!early) this.#searchImmediate = undefined;
+    this.#newSinceTick = 0;
     if (this.#closed) return;
     try {
       const udpOk = this.#udp !== undefined && this.#udpReady;
@@ -800,14 +812,14 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     let off = 0;
     let freed = false;
     const now = performance.now();
-    while (off + HEADER_SIZE <= len) {
+    while (off + HS <= len) {
       const cmd = msg.readUInt16BE(off);
       let ps = msg.readUInt16BE(off + 2);
       const dt = msg.readUInt16BE(off + 4);
       let cnt = msg.readUInt16BE(off + 6);
       const p1 = msg.readUInt32BE(off + 8);
       const p2 = msg.readUInt32BE(off + 12);
-      let hs = HEADER_SIZE;
+      let hs = HS;
       if (ps === 0xffff) {
         if (off + 24 > len) break;
         ps = msg.readUInt32BE(off + 16);
@@ -820,16 +832,16 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
         break;
       }
       switch (cmd) {
-        case Command.VERSION:
-          if (dt === SEQUENCE_NUMBER_VALID) {
+        case CMD_VERSION:
+          if (dt === SEQ_VALID) {
             this.#scheduler.reply(p1, now);
             freed = true;
           }
           break;
-        case Command.SEARCH:
+        case CMD_SEARCH:
           this.#searchReply(p2, p1 === 0 || p1 === 0xffffffff ? source : ipv4FromU32(p1), dt);
           break;
-        case Command.RSRV_IS_UP:
+        case CMD_BEACON:
           this.#beacon(p2 === 0 ? source : ipv4FromU32(p2), cnt, p1);
           break;
         default:
@@ -837,7 +849,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       }
       off = end;
     }
-    if (off < len && off + HEADER_SIZE > len) this.#stats.malformedDatagrams++;
+    if (off < len && off + HS > len) this.#stats.malformedDatagrams++;
     if (freed && this.#scheduler.scheduled > 0) this.#kickSearch(0);
   }
 
