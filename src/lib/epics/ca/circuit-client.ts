@@ -420,7 +420,7 @@ export class ClientCircuit {
         }
         this.#ops.delete(p2);
         if (p1 !== ECA_NORMAL) return op.complete(p1, undefined);
-        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, op.ch.name);
+        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, op.ch.name, op.ch.nativeCount <= 1);
         if (data instanceof Error) return op.fail(data);
         op.complete(ECA_NORMAL, data);
         return;
@@ -437,7 +437,7 @@ export class ClientCircuit {
           return;
         }
         if (p1 !== ECA_NORMAL) return owner.event(this, m, p1, undefined);
-        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, m.ch.name);
+        const data = this.#decode(dataType, count, buf, pOff, pEnd, owned, m.ch.name, m.ch.nativeCount <= 1);
         if (data instanceof Error) return owner.event(this, m, ECA_BADTYPE, undefined, data.message);
         owner.event(this, m, ECA_NORMAL, data);
         return;
@@ -500,13 +500,13 @@ export class ClientCircuit {
     return ch && ch.circuit === this ? ch : undefined;
   }
 
-  #decode(dataType: number, count: number, buf: Uint8Array, pOff: number, pEnd: number, owned: boolean, pv: string): DbrValue | CaClientError {
+  #decode(dataType: number, count: number, buf: Uint8Array, pOff: number, pEnd: number, owned: boolean, pv: string, scalar: boolean): DbrValue | CaClientError {
     if (!dbrLayout(dataType)) {
       this.stats.malformed++;
       return new CaClientError('EMALFORMED', `${pv}: server ${this.key} answered with unknown DBR type ${dataType}`, pv);
     }
     try {
-      return decode(dataType, count, buf, pOff, pEnd, owned);
+      return decode(dataType, count, buf, pOff, pEnd, owned, scalar);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.stats.malformed++;
