@@ -31,6 +31,9 @@ export * from './services/atomic-file';
 export * from './services/object-management';
 export * from './services/alarms-events';
 export * as server from './server/index';
+// the client: services, scheduler, COV, polling, discovery (bacnet.client.*; BacnetClient also at the top)
+export * as client from './client/index';
+export { BacnetClient } from './client/client';
 export { SharedEndpoint, type SharedEndpointStatus, type SharedEndpointState } from './shared-endpoint';
 // the stack
 export * from './errors';

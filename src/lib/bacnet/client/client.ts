@@ -176,21 +176,42 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
 
   /** Where a device is: its address, logical key and label. Instances are found by Who-Is once. */
   async resolve(ref: DeviceRef): Promise<ResolvedDevice> {
+    const now = this.resolveSync(ref);
+    if (now) return now;
     if (typeof ref === 'number') return this.#byInstance(ref);
+    if (typeof ref === 'string') return this.#byInstance(Number(ref.trim()));
+    return this.#byInstance((ref as { instance: number }).instance);
+  }
+
+  /**
+   * The device without waiting when that is possible: addresses parse at once, instances whose
+   * address is known come from the cache. Undefined when a Who-Is is needed. Throws on bad input.
+   */
+  resolveSync(ref: DeviceRef): ResolvedDevice | undefined {
+    if (typeof ref === 'number') return this.#knownInstance(ref);
     if (typeof ref === 'string') {
       const hit = this.#resolved.get(ref);
       if (hit) return hit;
       const t = ref.trim();
-      if (/^\d+$/.test(t)) return this.#byInstance(Number(t));
+      if (/^\d+$/.test(t)) return this.#knownInstance(Number(t));
       return this.#remember(ref, this.#make(parseAddress(t, this.endpoint.destinationPort)));
     }
     if (isRecord(ref) && typeof ref.instance === 'number') {
       const r = ref as { instance: number; address?: string | BacnetAddress };
-      if (r.address === undefined || r.address === '') return this.#byInstance(r.instance);
-      const a = parseAddress(r.address as string | BacnetAddress, this.endpoint.destinationPort);
-      return this.#make(a, r.instance);
+      if (r.address === undefined || r.address === '') return this.#knownInstance(r.instance);
+      return this.#make(parseAddress(r.address as string | BacnetAddress, this.endpoint.destinationPort), r.instance);
     }
     return this.#make(parseAddress(ref as BacnetAddress, this.endpoint.destinationPort));
+  }
+
+  #knownInstance(instance: number): ResolvedDevice | undefined {
+    if (!Number.isInteger(instance) || instance < 0 || instance > 4194302) throw new LocalProtocolError(`device instance ${instance} is outside 0..4194302`);
+    const known = this.endpoint.devices.get(instance);
+    if (!known) return undefined;
+    const cacheKey = `#${instance}`;
+    const hit = this.#resolved.get(cacheKey);
+    if (hit && hit.address === known.address) return hit;
+    return this.#remember(cacheKey, this.#make(known.address, instance));
   }
 
   #remember(k: string, d: ResolvedDevice): ResolvedDevice {
@@ -218,30 +239,25 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
   }
 
   async #byInstance(instance: number): Promise<ResolvedDevice> {
-    if (!Number.isInteger(instance) || instance < 0 || instance > 4194302) throw new LocalProtocolError(`device instance ${instance} is outside 0..4194302`);
-    const known = this.endpoint.devices.get(instance);
-    const cacheKey = `#${instance}`;
-    const hit = this.#resolved.get(cacheKey);
-    if (known && hit && hit.address === known.address) return hit;
-    let address = known?.address;
-    if (!address) {
-      let p = this.#resolving.get(instance);
-      if (!p) {
-        p = this.endpoint.resolveDevice(instance, this.resolveTimeout).finally(() => this.#resolving.delete(instance));
-        this.#resolving.set(instance, p);
-      }
-      try {
-        address = await p;
-      } catch (e) {
-        if (e instanceof DeviceUnknownError) {
-          const st = this.devices.get(cacheKey);
-          st.instance = instance;
-          this.#failed(st, e);
-        }
-        throw e;
-      }
+    const now = this.#knownInstance(instance);
+    if (now) return now;
+    let p = this.#resolving.get(instance);
+    if (!p) {
+      p = this.endpoint.resolveDevice(instance, this.resolveTimeout).finally(() => this.#resolving.delete(instance));
+      this.#resolving.set(instance, p);
     }
-    return this.#remember(cacheKey, this.#make(address, instance));
+    let address: BacnetAddress;
+    try {
+      address = await p;
+    } catch (e) {
+      if (e instanceof DeviceUnknownError) {
+        const st = this.devices.get(`#${instance}`);
+        st.instance = instance;
+        this.#failed(st, e);
+      }
+      throw e;
+    }
+    return this.#remember(`#${instance}`, this.#make(address, instance));
   }
 
   /** What the client knows of a device (after at least one request or resolve). */
@@ -250,11 +266,12 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
   }
 
   #ok(st: DeviceState, rtt: number): void {
-    const was = st.online;
-    st.online = true;
     st.lastRtt = rtt;
     st.lastOk = Date.now();
-    if (was !== true) this.#emitSafe('device-status', st);
+    if (st.online !== true) {
+      st.online = true;
+      this.#emitSafe('device-status', st);
+    }
   }
 
   #failed(st: DeviceState, e: unknown): void {
@@ -272,9 +289,20 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
   // The one path of every confirmed request
 
   /** A scheduled confirmed request: queued per device and lane, with status bookkeeping. */
-  async request<N extends ConfirmedServiceName>(ref: DeviceRef | ResolvedDevice, service: N, req: ConfirmedRequestOf<N>, opts: CallOptions & { coalesce?: string } = {}): Promise<ConfirmedAckOf<N>> {
-    if (this.#closed) throw new CancelledError('the BACnet client is closed');
-    const dev = isResolved(ref) ? ref : await this.resolve(ref);
+  request<N extends ConfirmedServiceName>(ref: DeviceRef | ResolvedDevice, service: N, req: ConfirmedRequestOf<N>, opts: CallOptions & { coalesce?: string } = {}): Promise<ConfirmedAckOf<N>> {
+    if (this.#closed) return Promise.reject(new CancelledError('the BACnet client is closed'));
+    // submit at once whenever the address is known, so requests keep the order they were made in
+    let known: ResolvedDevice | undefined;
+    try {
+      known = isResolved(ref) ? ref : this.resolveSync(ref);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (known) return this.#submit(known, service, req, opts);
+    return this.resolve(ref as DeviceRef).then((d) => this.#submit(d, service, req, opts));
+  }
+
+  #submit<N extends ConfirmedServiceName>(dev: ResolvedDevice, service: N, req: ConfirmedRequestOf<N>, opts: CallOptions & { coalesce?: string }): Promise<ConfirmedAckOf<N>> {
     const st = this.devices.get(dev.key);
     const jobOpts: { lane?: Lane; coalesce?: string; networkKey?: string; signal?: AbortSignal; limit?: number } = {};
     if (st.concurrency !== undefined) jobOpts.limit = st.concurrency;
@@ -282,20 +310,24 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
     if (opts.coalesce !== undefined) jobOpts.coalesce = opts.coalesce;
     if (dev.networkKey !== undefined) jobOpts.networkKey = dev.networkKey;
     if (opts.signal) jobOpts.signal = opts.signal;
-    return this.scheduler.submit(dev.key, async (signal) => {
-      const ro: RequestOptions = {};
-      if (signal) ro.signal = signal;
-      if (opts.timeout !== undefined) ro.timeout = opts.timeout;
-      if (opts.retries !== undefined) ro.retries = opts.retries;
+    const timeout = opts.timeout;
+    const retries = opts.retries;
+    return this.scheduler.submit(dev.key, (signal) => {
+      let ro: RequestOptions | undefined;
+      if (signal || timeout !== undefined || retries !== undefined) {
+        ro = {};
+        if (signal) ro.signal = signal;
+        if (timeout !== undefined) ro.timeout = timeout;
+        if (retries !== undefined) ro.retries = retries;
+      }
       const t0 = performance.now();
-      try {
-        const ack = await this.endpoint.confirmedRequest(dev.address, service, req, ro);
+      return this.endpoint.confirmedRequest(dev.address, service, req, ro).then((ack) => {
         this.#ok(st, performance.now() - t0);
         return ack;
-      } catch (e) {
+      }, (e: unknown) => {
         this.#failed(st, e);
         throw e;
-      }
+      });
     }, jobOpts);
   }
 
@@ -348,11 +380,15 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
   // Reading (15.5, 15.7, 15.8)
 
   /** ReadProperty: the property's values (one element for scalars). */
-  async readProperty(ref: DeviceRef | ResolvedDevice, objectId: ObjectRef, propertyId: PropertyName, opts: CallOptions & { arrayIndex?: number } = {}): Promise<BacnetValue[]> {
-    const req: ConfirmedRequestOf<'read-property'> = { objectId: parseObjectId(objectId), propertyId: parsePropertyId(propertyId) };
+  readProperty(ref: DeviceRef | ResolvedDevice, objectId: ObjectRef, propertyId: PropertyName, opts: CallOptions & { arrayIndex?: number } = {}): Promise<BacnetValue[]> {
+    let req: ConfirmedRequestOf<'read-property'>;
+    try {
+      req = { objectId: oid(objectId), propertyId: pid(propertyId) };
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (opts.arrayIndex !== undefined) req.arrayIndex = opts.arrayIndex;
-    const ack = await this.request(ref, 'read-property', req, opts);
-    return ack.value;
+    return this.request(ref, 'read-property', req, opts).then((ack) => ack.value);
   }
 
   /**
@@ -472,14 +508,14 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
    * Resolves with the values sent.
    */
   async writeProperty(ref: DeviceRef | ResolvedDevice, objectId: ObjectRef, propertyId: PropertyName, value: unknown, opts: CallOptions & { priority?: number; arrayIndex?: number } = {}): Promise<BacnetValue[]> {
-    const oid = parseObjectId(objectId);
-    const pid = parsePropertyId(propertyId);
+    const o = oid(objectId);
+    const p = pid(propertyId);
     checkPriority(opts.priority);
-    const values = valuesFor(oid, pid, value, opts.arrayIndex);
-    const req: ConfirmedRequestOf<'write-property'> = { objectId: oid, propertyId: pid, value: values };
+    const values = valuesFor(o, p, value, opts.arrayIndex);
+    const req: ConfirmedRequestOf<'write-property'> = { objectId: o, propertyId: p, value: values };
     if (opts.arrayIndex !== undefined) req.arrayIndex = opts.arrayIndex;
     if (opts.priority !== undefined) req.priority = opts.priority;
-    const coalesce = `wp|${oid.type}:${oid.instance}|${pid}|${opts.arrayIndex ?? ''}|${opts.priority ?? ''}`;
+    const coalesce = `wp|${o.type}:${o.instance}|${p}|${opts.arrayIndex ?? ''}|${opts.priority ?? ''}`;
     await this.request(ref, 'write-property', req, { lane: 'write', coalesce, ...opts });
     return values;
   }
@@ -653,6 +689,17 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
 /** True for what `resolve` returned (as opposed to a DeviceRef). */
 export function isResolved(x: unknown): x is ResolvedDevice {
   return isResolvedDevice(x);
+}
+
+/** Object identifiers already in { type, instance } form pass through; other spellings are parsed. */
+function oid(x: ObjectRef): ObjectId {
+  if (isRecord(x) && typeof x.type === 'number' && typeof x.instance === 'number' && Number.isInteger(x.type) && x.type >= 0 && x.type < 1024
+    && Number.isInteger(x.instance) && x.instance >= 0 && x.instance <= 4194303) return x as ObjectId;
+  return parseObjectId(x);
+}
+
+function pid(x: PropertyName): number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 4194303 ? x : parsePropertyId(x);
 }
 
 function checkPriority(p: number | undefined): void {

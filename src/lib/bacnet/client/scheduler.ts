@@ -125,6 +125,10 @@ export class RequestScheduler {
       this.#queues.set(deviceKey, q);
     }
     if (opts.limit !== undefined && Number.isInteger(opts.limit) && opts.limit >= 1) q.limit = opts.limit;
+    // Fast path: nothing waits anywhere and this device, its network and the budget have room.
+    if (this.#queued === 0 && this.#running < this.options.maxInFlight && this.#canRun(q) && opts.coalesce === undefined) {
+      return this.#runNow(q, run, opts.signal);
+    }
     return new Promise<T>((resolve, reject) => {
       const waiter = { resolve: resolve as (v: unknown) => void, reject };
       if (opts.coalesce !== undefined) {
@@ -249,6 +253,38 @@ export class RequestScheduler {
     }
   }
 
+  #runNow<T>(q: DeviceQueue, run: (signal?: AbortSignal) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    q.running++;
+    this.#running++;
+    if (q.networkKey !== undefined) this.#networks.set(q.networkKey, (this.#networks.get(q.networkKey) ?? 0) + 1);
+    let p: Promise<T>;
+    try {
+      p = run(signal);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.then((v) => {
+      this.#release(q);
+      return v;
+    }, (e: unknown) => {
+      this.#release(q);
+      throw e;
+    });
+  }
+
+  #release(q: DeviceQueue): void {
+    q.running--;
+    this.#running--;
+    this.#stats.completed++;
+    if (q.networkKey !== undefined) {
+      const n = (this.#networks.get(q.networkKey) ?? 1) - 1;
+      if (n <= 0) this.#networks.delete(q.networkKey);
+      else this.#networks.set(q.networkKey, n);
+    }
+    this.#forget(q);
+    if (this.#queued > 0) this.#pump();
+  }
+
   #start(job: Job): void {
     const q = job.queue;
     q.pending--;
@@ -267,18 +303,8 @@ export class RequestScheduler {
   }
 
   #done(job: Job, value: unknown, error: Error | undefined): void {
-    const q = job.queue;
-    q.running--;
-    this.#running--;
-    this.#stats.completed++;
-    if (q.networkKey !== undefined) {
-      const n = (this.#networks.get(q.networkKey) ?? 1) - 1;
-      if (n <= 0) this.#networks.delete(q.networkKey);
-      else this.#networks.set(q.networkKey, n);
-    }
     this.#settle(job, value, error, true);
-    this.#forget(q);
-    this.#pump();
+    this.#release(job.queue);
   }
 
   #settle(job: Job, value: unknown, error: Error | undefined, ran: boolean): void {
