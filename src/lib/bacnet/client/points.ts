@@ -86,5 +86,23 @@ function toBool(v: unknown): unknown {
 export function renderValue(objectType: number, propertyId: number, values: readonly BacnetValue[], arrayIndex?: number): unknown {
   const v = decodeProperty(objectType, propertyId, values, arrayIndex, { enumNames: true, flags: true });
   if (BINARY_TYPES.has(objectType) && BINARY_VALUED.has(propertyId)) return toBool(v);
+  // REAL values as the shortest decimal that is the same single-precision number (20.65, not 20.649999618530273)
+  if (values.length && values.every((x) => x.type === 'real' || x.type === 'null')) return shortReals(v);
+  return v;
+}
+
+/** The shortest decimal with the same float32 value. */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || Math.fround(x) !== x) return x;
+  for (let p = 1; p <= 9; p++) {
+    const c = Number(x.toPrecision(p));
+    if (Math.fround(c) === x) return c;
+  }
+  return x;
+}
+
+function shortReals(v: unknown): unknown {
+  if (typeof v === 'number') return shortestFloat32(v);
+  if (Array.isArray(v)) return v.map(shortReals);
   return v;
 }
