@@ -48,8 +48,10 @@ import { isDeviceAnswer, isOffline, isServiceUnsupported, isSizeFailure } from '
 import { CovManager, type CovOptions } from './cov-manager';
 import { PollManager } from './poll-manager';
 
+/** An address as parseAddress takes it ('host[:port]', or { host, port, network, mac } with mac as bytes, hex text or a number). */
+export type AddressLike = Parameters<typeof parseAddress>[0];
 /** A device: instance number, 'host[:port]', an address, or an instance with a known address. */
-export type DeviceRef = number | string | BacnetAddress | { instance: number; address?: string | BacnetAddress };
+export type DeviceRef = number | string | Exclude<AddressLike, string> | { instance: number; address?: AddressLike };
 /** An object in any accepted spelling ('analog-input:1', 'ai:1', {type, instance}, [0, 1]). */
 export type ObjectRef = ObjectId | string | { type: number | string; instance: number } | [number | string, number];
 /** A property by name ('present-value', 'presentValue', 'pv') or number. */
@@ -196,12 +198,12 @@ export class BacnetClient extends EventEmitter<ClientEvents> {
       if (/^\d+$/.test(t)) return this.#knownInstance(Number(t));
       return this.#remember(ref, this.#make(parseAddress(t, this.endpoint.destinationPort)));
     }
-    if (isRecord(ref) && typeof ref.instance === 'number') {
-      const r = ref as { instance: number; address?: string | BacnetAddress };
+    if (isRecord(ref) && typeof (ref as { instance?: unknown }).instance === 'number') {
+      const r = ref as { instance: number; address?: AddressLike };
       if (r.address === undefined || r.address === '') return this.#knownInstance(r.instance);
-      return this.#make(parseAddress(r.address as string | BacnetAddress, this.endpoint.destinationPort), r.instance);
+      return this.#make(parseAddress(r.address, this.endpoint.destinationPort), r.instance);
     }
-    return this.#make(parseAddress(ref as BacnetAddress, this.endpoint.destinationPort));
+    return this.#make(parseAddress(ref as AddressLike, this.endpoint.destinationPort));
   }
 
   #knownInstance(instance: number): ResolvedDevice | undefined {

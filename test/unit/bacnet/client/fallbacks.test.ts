@@ -180,3 +180,35 @@ test('a short lifetime is renewed before it runs out; cancel sends the cancellat
   await sub.cancel();
   assert.equal(reqs.at(-1)!.lifetime, undefined, 'both optional parameters absent: cancellation');
 });
+
+test('duplicate device instances are reported with both addresses, never silently replaced', async () => {
+  clearLearnedLimits();
+  const a = await openEndpoint({ device: { instance: 4242, vendorId: 1 } });
+  const b = await openEndpoint({ device: { instance: 4242, vendorId: 2 } });
+  const ep = await openEndpoint();
+  const client = new BacnetClient(ep);
+  open.push(a, b, ep, { close: () => client.close() });
+  const first = await client.whoIs({ address: `127.0.0.1:${a.transport.local.port}`, timeout: 300 });
+  assert.deepEqual(first.map((d) => d.address.port), [a.transport.local.port]);
+  await client.whoIs({ address: `127.0.0.1:${b.transport.local.port}`, timeout: 300 });
+  assert.equal(client.duplicates.length, 1);
+  assert.match(client.duplicates[0]!.text, new RegExp(`duplicate device instance 4242: answered from 127\\.0\\.0\\.1:${a.transport.local.port} and from 127\\.0\\.0\\.1:${b.transport.local.port}`));
+  const r = await client.resolve(4242);
+  assert.equal(r.address.port, a.transport.local.port, 'the first address is kept');
+  const { discoverDevices } = await import('../../../../src/lib/bacnet/client/discovery');
+  const listed = await discoverDevices(client, { address: `127.0.0.1:${a.transport.local.port}`, timeout: 300 });
+  assert.deepEqual(listed[0]!.conflicts, [`127.0.0.1:${b.transport.local.port}`]);
+});
+
+test('devices behind a router: logical key network:MAC, one request in flight per routed network', async () => {
+  const ep = await openEndpoint();
+  const client = new BacnetClient(ep);
+  open.push(ep, { close: () => client.close() });
+  const d1 = await client.resolve({ network: 5, mac: '07', host: '127.0.0.1', port: 9 });
+  const d2 = await client.resolve({ instance: 12, address: { network: 5, mac: Uint8Array.of(8), host: '127.0.0.1', port: 9 } });
+  assert.equal(d1.key, '5:07');
+  assert.equal(d2.key, '5:08');
+  assert.equal(d1.networkKey, '127.0.0.1:9|5');
+  assert.equal(d1.networkKey, d2.networkKey, 'both share the gate of network 5 behind that router');
+  assert.match(d2.label, /device 12 \(network 5 MAC 08 via 127\.0\.0\.1:9\)/);
+});
