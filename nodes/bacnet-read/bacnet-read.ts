@@ -479,8 +479,14 @@ export default function (RED: RED): void {
       poll = undefined;
       status.stop();
       const cancel = Promise.all(subs.splice(0).map((s) => s.cancel(true)));
-      const bounded = Promise.race([cancel, new Promise((r) => setTimeout(r, 2000).unref?.())]);
-      bounded.then(() => use.close()).then(() => {
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      const bounded = Promise.race([cancel, new Promise<void>((r) => {
+        guard = setTimeout(r, 2000);
+      })]);
+      bounded.then(() => {
+        if (guard) clearTimeout(guard);
+        return use.close();
+      }).then(() => {
         node.status({});
         done();
       }, () => done());
