@@ -104,12 +104,31 @@ export default function (RED: RED): void {
       node.error(node.configError);
     }
 
+    // At most 5 log lines per warning code a minute (a lost server with 10,000 channels must not
+    // flood the log); the number left out is reported with the next one.
+    const warned = new Map<string, { since: number; count: number; dropped: number }>();
+    const warn = (code: string, text: string): void => {
+      const now = Date.now();
+      let w = warned.get(code);
+      if (!w || now - w.since > 60_000) {
+        const dropped = w?.dropped ?? 0;
+        w = { since: now, count: 0, dropped: 0 };
+        warned.set(code, w);
+        if (dropped) node.warn(`EPICS CA: ${dropped} more '${code}' warning(s) were not logged`);
+      }
+      if (++w.count > 5) {
+        w.dropped++;
+        return;
+      }
+      node.warn(`EPICS CA: ${text}`);
+    };
+
     node.register = (user) => {
       if (node.configError) throw new Error(node.configError);
       users.add(user.id);
       if (!node.client || node.client.closed) {
         const ctx = new CaClientContext(options);
-        ctx.on('warning', (w) => node.warn(`EPICS CA: ${w.message}`));
+        ctx.on('warning', (w) => warn(w.code, w.message));
         node.client = ctx;
       }
       return node.client;

@@ -283,11 +283,7 @@ export class SearchScheduler<T extends Searchable> {
         this.#lanes[next]!.push(ch, now + delay, ch.searchToken);
       }
     }
-    if (slots > 0) emit();
-    else if (items.length) {
-      // Window full mid-datagram: send what we packed anyway (the slot count is a soft limit).
-      emit();
-    }
+    emit(); // the last, partly filled datagram (the window is a soft limit for it)
     return out;
   }
 
