@@ -191,7 +191,7 @@ export class Channel implements Searchable {
   }
 }
 
-// Hot-path imports as module locals (esbuild's CommonJS output reads imports through getters).
+// Hot-path imports as module locals (read once at load, not through the module object per call).
 const layoutOf = dbrLayout;
 const nameOf = dbrName;
 const stampToMs = epicsTimeToMs;

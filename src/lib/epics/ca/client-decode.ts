@@ -6,7 +6,7 @@
  */
 import { dbrLayout, decodeDbr, type DbrValue } from './dbr';
 
-const layoutOf = dbrLayout; // a module local: esbuild's CommonJS imports are getters
+const layoutOf = dbrLayout; // module locals for the hot path
 const generic = decodeDbr;
 
 /**

@@ -339,7 +339,7 @@ export class CaChannel {
 // ---------------------------------------------------------------------------------------------
 
 const FORMS = ['native', 'plain', 'sts', 'time', 'gr', 'ctrl'] as const;
-// Hot-path constants as plain locals (esbuild's CommonJS output reads imports through getters).
+// Hot-path constants as plain locals (read once at load).
 const TIME_BASE = 14;
 const ECA_NORMAL = ECA.NORMAL;
 const META_PENDING = MetaState.Pending;
