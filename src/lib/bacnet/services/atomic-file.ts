@@ -70,8 +70,10 @@ export function decodeAtomicReadFile(r: Reader): AtomicReadFileRequest {
   return { fileId, record: { start, recordCount } };
 }
 
-export function encodeAtomicReadFileAck(w: Writer, x: AtomicReadFileAck): void {
-  putBoolean(w, x.endOfFile);
+/** File data as both the AtomicReadFile-ACK and the AtomicWriteFile-Request carry it. */
+export type FileData = { stream: { start: number; data: Uint8Array } } | { record: { start: number; records: Uint8Array[] } };
+
+function encodeFileData(w: Writer, x: FileData): void {
   if ('stream' in x) {
     writeOpening(w, 0);
     putSigned(w, x.stream.start);
@@ -86,57 +88,44 @@ export function encodeAtomicReadFileAck(w: Writer, x: AtomicReadFileAck): void {
   }
 }
 
-export function decodeAtomicReadFileAck(r: Reader): AtomicReadFileAck {
-  const endOfFile = appBoolean(r, 'end of file');
+function decodeFileData(r: Reader): FileData {
   if (atOpeningTag(r, 0)) {
     expectOpening(r, 0, 'stream access');
     const start = appSigned(r, 'file start position');
     const data = appOctetString(r, 'file data');
     expectClosing(r, 0, 'stream access');
-    return { endOfFile, stream: { start, data } };
+    return { stream: { start, data } };
   }
   expectOpening(r, 1, 'record access');
   const start = appSigned(r, 'file start record');
-  const count = appUnsigned(r, 'returned record count');
-  const records: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) records.push(appOctetString(r, 'file record data'));
-  expectClosing(r, 1, 'record access');
-  return { endOfFile, record: { start, records } };
-}
-
-export function encodeAtomicWriteFile(w: Writer, x: AtomicWriteFileRequest): void {
-  putObjectId(w, x.fileId);
-  if ('stream' in x) {
-    writeOpening(w, 0);
-    putSigned(w, x.stream.start);
-    putOctetString(w, x.stream.data);
-    writeClosing(w, 0);
-  } else {
-    if (!x.record.records.length) throw new LocalProtocolError('AtomicWriteFile record access needs at least one record');
-    writeOpening(w, 1);
-    putSigned(w, x.record.start);
-    putUnsigned(w, x.record.records.length);
-    for (const rec of x.record.records) putOctetString(w, rec);
-    writeClosing(w, 1);
-  }
-}
-
-export function decodeAtomicWriteFile(r: Reader): AtomicWriteFileRequest {
-  const fileId = appObjectId(r, 'file identifier');
-  if (atOpeningTag(r, 0)) {
-    expectOpening(r, 0, 'stream access');
-    const start = appSigned(r, 'file start position');
-    const data = appOctetString(r, 'file data');
-    expectClosing(r, 0, 'stream access');
-    return { fileId, stream: { start, data } };
-  }
-  expectOpening(r, 1, 'record access');
-  const start = appSigned(r, 'file start record');
+  // Each record needs at least one octet on the wire, so a count the datagram cannot hold fails
+  // at the first missing record, before anything large is allocated.
   const count = appUnsigned(r, 'record count');
   const records: Uint8Array[] = [];
   for (let i = 0; i < count; i++) records.push(appOctetString(r, 'file record data'));
   expectClosing(r, 1, 'record access');
-  return { fileId, record: { start, records } };
+  return { record: { start, records } };
+}
+
+export function encodeAtomicReadFileAck(w: Writer, x: AtomicReadFileAck): void {
+  putBoolean(w, x.endOfFile);
+  encodeFileData(w, x);
+}
+
+export function decodeAtomicReadFileAck(r: Reader): AtomicReadFileAck {
+  const endOfFile = appBoolean(r, 'end of file');
+  return { endOfFile, ...decodeFileData(r) };
+}
+
+export function encodeAtomicWriteFile(w: Writer, x: AtomicWriteFileRequest): void {
+  putObjectId(w, x.fileId);
+  if ('record' in x && !x.record.records.length) throw new LocalProtocolError('AtomicWriteFile record access needs at least one record');
+  encodeFileData(w, x);
+}
+
+export function decodeAtomicWriteFile(r: Reader): AtomicWriteFileRequest {
+  const fileId = appObjectId(r, 'file identifier');
+  return { fileId, ...decodeFileData(r) };
 }
 
 export function encodeAtomicWriteFileAck(w: Writer, x: AtomicWriteFileAck): void {
