@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as dgram from 'node:dgram';
 import { join } from 'node:path';
 import {
   ClientCircuit, CaServer, DBR, DBE, ECA, Command, resolveClientOptions, encodeReadNotifyResponse, encodeEventAddResponse,
@@ -227,6 +228,49 @@ test('live rogue server: garbage over a real socket leaves the context usable', 
   } finally {
     await ctx.close();
     await rogue.close();
+    await good.close();
+  }
+});
+
+test('live rogue search responder: garbage UDP datagrams to the search socket leave the context usable', async () => {
+  const r = rng(7);
+  const good = new CaServer({ port: 0, beacons: false, pvs: [{ name: 'OK:udp', type: 'DOUBLE', value: 4 }] });
+  await good.listen();
+  const seeds: Uint8Array[] = [
+    encodeVersion(), encodeSearchResponse({ port: good.tcpPort, cid: 1, udp: true }), encodeNotFound({ cid: 1 }),
+    encodeEcho(), encodeAccessRights({ cid: 1, rights: 3 }),
+  ];
+  const rogue = dgram.createSocket('udp4');
+  let replies = 0;
+  rogue.on('message', (_m, rinfo) => {
+    // Answer every search datagram with a burst of mutated and random datagrams.
+    for (let k = 0; k < 20; k++) {
+      let d: Uint8Array;
+      if (r() < 0.3) d = Uint8Array.from({ length: Math.floor(r() * 64) }, () => Math.floor(r() * 256));
+      else {
+        const parts = [seeds[Math.floor(r() * seeds.length)]!, seeds[Math.floor(r() * seeds.length)]!];
+        d = Buffer.concat(parts);
+        for (let j = Math.floor(r() * 4); j >= 0; j--) d[Math.floor(r() * d.length)] = Math.floor(r() * 256);
+        if (r() < 0.3) d = d.subarray(0, Math.floor(r() * d.length));
+      }
+      replies++;
+      rogue.send(d, rinfo.port, rinfo.address);
+    }
+  });
+  await new Promise<void>((res) => rogue.bind(0, '127.0.0.1', () => res()));
+  const rport = (rogue.address() as { port: number }).port;
+  const ctx = await loopbackClient(rport, { addrList: `127.0.0.1:${rport} 127.0.0.1:${good.udpPort}`, timeoutMs: 300 });
+  ctx.on('warning', () => {});
+  try {
+    const target = fuzzIterations(30, 3000);
+    for (let i = 0; i < target; i++) {
+      await ctx.get(`NOWHERE:${i}`, { metadata: false, timeout: 50 }).catch((e: unknown) => assert.ok(e instanceof Error));
+    }
+    assert.ok(replies > 0, 'the rogue responder was searched');
+    assert.equal((await ctx.get('OK:udp', { timeout: 3000 })).value, 4);
+  } finally {
+    await ctx.close();
+    rogue.close();
     await good.close();
   }
 });

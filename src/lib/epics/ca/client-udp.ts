@@ -43,6 +43,8 @@ export class ClientUdp {
   #closed = false;
   sent = 0;
   sendErrors = 0;
+  /** Datagrams whose handling raised a fault (counted and dropped). */
+  receiveFaults = 0;
   forwarded = 0;
 
   constructor(o: ClientUdpOptions) {
@@ -66,7 +68,7 @@ export class ClientUdp {
   async open(): Promise<void> {
     const s = dgram.createSocket({ type: 'udp4' });
     s.on('error', (e) => this.#o.onError(e));
-    s.on('message', (msg, rinfo) => this.#fromSearch(msg, rinfo));
+    s.on('message', (msg, rinfo) => this.#guard(() => this.#fromSearch(msg, rinfo)));
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
       s.bind({ port: 0, address: this.#o.bindAddress }, () => {
@@ -111,7 +113,7 @@ export class ClientUdp {
       return;
     }
     r.on('error', (e) => this.#o.onError(e));
-    r.on('message', (msg, rinfo) => this.#fromRepeaterPort(msg, rinfo));
+    r.on('message', (msg, rinfo) => this.#guard(() => this.#fromRepeaterPort(msg, rinfo)));
     this.#repeater = r;
     this.#role = 'repeater';
     if (this.#regTimer) clearTimeout(this.#regTimer);
@@ -179,6 +181,15 @@ export class ClientUdp {
       this.#sendRaw(out, c.port, c.address, this.#repeater);
     }
     this.#o.onDatagram(out, rinfo);
+  }
+
+  /** Last line of defence of the receive path: a datagram that trips a fault is counted, never thrown into Node-RED. */
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      this.receiveFaults++;
+    }
   }
 
   #sendRaw(b: Uint8Array, port: number, host: string, sock = this.#search): void {
