@@ -478,10 +478,13 @@ export default function (RED: RED): void {
       poll?.stop();
       poll = undefined;
       status.stop();
+      // Cancel the COV subscriptions on the device, best effort and briefly: a device that does
+      // not answer (gone, or closing in the same deploy) must not hold up a redeploy; its lease
+      // runs out by itself.
       const cancel = Promise.all(subs.splice(0).map((s) => s.cancel(true)));
       let guard: ReturnType<typeof setTimeout> | undefined;
       const bounded = Promise.race([cancel, new Promise<void>((r) => {
-        guard = setTimeout(r, 2000);
+        guard = setTimeout(r, 600);
       })]);
       bounded.then(() => {
         if (guard) clearTimeout(guard);

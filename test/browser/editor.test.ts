@@ -9,12 +9,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, symlinkSync, copyFileSync, rmSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { repoRoot, distRoot, haveCommand, peerSkip } from '../helpers/env';
+import { repoRoot, haveCommand, peerSkip } from '../helpers/env';
+import { startNodeRed, type NodeRedProcess } from '../helpers/nodered-process';
 import { packageTypes, type Registered } from '../helpers/editor-defs';
 
 // The callbacks passed to page.evaluate run in the browser; these declarations type the little of
@@ -40,54 +38,19 @@ type PW = typeof import('playwright-core');
 type Browser = Awaited<ReturnType<PW['chromium']['launch']>>;
 type Page = Awaited<ReturnType<Browser['newPage']>>;
 
-let red: ChildProcess | undefined;
+let red: NodeRedProcess | undefined;
 let browser: Browser | undefined;
 let page: Page | undefined;
 let baseUrl = '';
-let tmp = '';
 const consoleErrors: string[] = [];
 const shots = process.env.FIELDLINK_SCREENSHOTS === '1';
 const shotDir = join(repoRoot, 'docs', 'screenshots');
 const types: Registered[] = packageTypes(repoRoot);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A module folder that points Node-RED at the compiled tree this test runs from. */
-function moduleDir(): string {
-  const dir = join(tmp, 'module');
-  mkdirSync(dir);
-  copyFileSync(join(repoRoot, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(distRoot, join(dir, 'dist'));
-  symlinkSync(join(repoRoot, 'examples'), join(dir, 'examples'));
-  if (existsSync(join(repoRoot, 'resources'))) symlinkSync(join(repoRoot, 'resources'), join(dir, 'resources'));
-  return dir;
-}
-
-async function startNodeRed(): Promise<void> {
-  tmp = mkdtempSync(join(tmpdir(), 'fieldlink-editor-'));
-  const port = await freePort();
-  const userDir = join(tmp, 'user');
-  mkdirSync(userDir);
-  copyFileSync(join(repoRoot, 'examples', 'flows.json'), join(userDir, 'flows.json'));
-  writeFileSync(
-    join(userDir, 'settings.js'),
-    `module.exports = {
-      uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json',
-      nodesDir: [${JSON.stringify(moduleDir())}],
-      credentialSecret: 'editor-test',
-      telemetry: { enabled: false, updateNotification: false },
-      editorTheme: { tours: false, projects: { enabled: false } },
-      externalModules: { autoInstall: false, palette: { allowInstall: false } },
-      logging: { console: { level: 'warn' } },
+before(async () => {
+  if (skip) return;
+  red = await startNodeRed({
+    settings: {
       // The example IOC takes a free port and sends no beacons, so tests running beside this one
       // (and a developer's npm start) never share 5064/5065 with it.
       epicsIocPort: 0,
@@ -95,32 +58,9 @@ async function startNodeRed(): Promise<void> {
       // Likewise the example BACnet network binds any free port and broadcasts to a dead port, not 47808.
       bacnetNetworkPort: 0,
       bacnetNetworkDestinationPort: 9,
-    };`,
-  );
-  red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    },
   });
-  let log = '';
-  red.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  red.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  baseUrl = `http://127.0.0.1:${port}/`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(baseUrl + 'settings');
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (red.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Node-RED did not start:\n${log}`);
-}
-
-before(async () => {
-  if (skip) return;
-  await startNodeRed();
+  baseUrl = red.url;
   const { chromium } = require('playwright-core') as PW;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -144,11 +84,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => undefined);
-  if (red && red.exitCode === null) {
-    red.kill('SIGINT');
-    await new Promise((r) => red!.once('exit', r));
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await red?.stop();
 });
 
 test('the editor loads with no console error and shows the example flows', { skip }, async () => {

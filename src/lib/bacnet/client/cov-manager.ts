@@ -300,7 +300,7 @@ export class CovSubscription {
     try {
       const c: Parameters<BacnetClient['cancelCov']>[1] = { processId: this.processId, objectId: this.objectId };
       if (this.propertyId !== undefined) c.propertyId = this.propertyId;
-      await this.manager.client.cancelCov(this.#dev, c, { timeout: 1000, retries: 0 });
+      await this.manager.client.cancelCov(this.#dev, c, { timeout: 500, retries: 0 });
     } catch {
       // best effort: the lease expires by itself
     }
