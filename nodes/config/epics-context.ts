@@ -66,8 +66,12 @@ export function parseContextConfig(config: NodeDef): EpicsContextSettings {
 }
 
 /** Client options for the settings: empty fields fall through to the environment. */
+export const REPEATER_LINGER_MS = 5000;
+
 export function contextOptions(s: EpicsContextSettings): CaClientOptions {
-  const o: CaClientOptions = { timeoutMs: s.timeout * 1000 };
+  // The beacon repeater outlives a redeploy by a few seconds (see client-repeater.ts), so CA
+  // clients on this host that registered with it keep receiving beacons.
+  const o: CaClientOptions = { timeoutMs: s.timeout * 1000, repeaterLingerMs: REPEATER_LINGER_MS };
   if (s.addrList) o.addrList = s.addrList;
   if (s.autoAddrList !== 'env') o.autoAddrList = s.autoAddrList === 'yes';
   if (s.serverPort !== undefined) o.serverPort = s.serverPort;

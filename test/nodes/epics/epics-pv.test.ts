@@ -6,7 +6,8 @@
 import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFlow, unload, getNode, nextMessage, collectMessages, waitForCall, helper, nodeModule, type NodeModuleFn, type FlowNode } from '../../helpers/nodered';
-import { CaServer } from '../../../src/lib/epics/ca';
+import { CaServer, LocalRepeater } from '../../../src/lib/epics/ca';
+import { REPEATER_LINGER_MS } from '../../../nodes/config/epics-context';
 import { freeUdpPort, sleep, until } from '../../unit/epics/ca/client-helpers';
 import type { NodeMessage } from '../../../nodes/shared/red';
 
@@ -247,6 +248,8 @@ test('redeploy and close release every channel, socket and timer', async () => {
   assert.equal(m.payload, 12.5, 'the redeployed flow works');
   await unload();
   await until(() => server.clientCount === clientsBefore, 3000, 'circuit closed after unload');
+  // The beacon repeater the context held stays bound for its linger, then goes too.
+  await until(() => LocalRepeater.running().length === 0, REPEATER_LINGER_MS + 2000, 'the beacon repeater released after its linger');
   await sleep(100);
   const now = resources();
   for (const k of ['TCPSocketWrap', 'UDPWrap', 'Timeout', 'Immediate']) assert.ok((now[k] ?? 0) <= (base[k] ?? 0), `${k}: ${now[k]} after vs ${base[k]} before`);

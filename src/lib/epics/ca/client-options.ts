@@ -53,6 +53,13 @@ export interface CaClientOptions {
   userName?: string;
   /** Unreferenced, unused channels are cleared after this long, ms (default 300000; 0 = at once). */
   channelCacheMs?: number;
+  /**
+   * When this context was the one holding the process's beacon repeater, how long the repeater
+   * stays bound after the last context closed, ms (default 0: closed with the context). A
+   * Node-RED config node sets a few seconds, so a redeploy does not strand the host's other CA
+   * clients without beacons.
+   */
+  repeaterLingerMs?: number;
   /** Environment to read the defaults from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Interface list for the auto address list (default os.networkInterfaces()). */
@@ -81,6 +88,7 @@ export interface ResolvedCaClientOptions {
   hostName: string;
   userName: string;
   channelCacheMs: number;
+  repeaterLingerMs: number;
   /** Where each value came from, for the config dialog. */
   sources: Record<'addrList' | 'autoAddrList' | 'serverPort' | 'repeaterPort' | 'nameServers' | 'connTimeoutMs' | 'beaconPeriodMs' | 'maxSearchPeriodMs' | 'maxArrayBytes', OptionSource>;
 }
@@ -211,6 +219,7 @@ export function resolveClientOptions(o: CaClientOptions = {}): ResolvedCaClientO
     hostName: o.hostName ?? hostname(),
     userName: o.userName ?? safeUser(),
     channelCacheMs: o.channelCacheMs ?? 300_000,
+    repeaterLingerMs: o.repeaterLingerMs ?? 0,
     sources,
   };
 }

@@ -723,6 +723,7 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       const udp = new ClientUdp({
         bindAddress: this.options.bindAddress,
         repeaterPort: this.options.repeaterPort,
+        repeaterLingerMs: this.options.repeaterLingerMs,
         broadcast: bcast,
         onDatagram: (msg, from) => this.#datagram(msg, from.address),
         onError: (e) => this.#warn('EUDP', `CA UDP socket: ${e.message}`),
