@@ -4,7 +4,8 @@
  * Fieldlink node type is in the palette under the `fieldlink` category, open each node's edit
  * dialog (config nodes through the config-node editor), and fail on any browser console error or
  * page exception. With FIELDLINK_SCREENSHOTS=1 (`npm run screenshots`) it also saves the pictures
- * the README shows: docs/editor.png (each example tab as docs/example-<n>.png) and
+ * the README shows: docs/screenshots/example-<tab>.png (each example tab, with the example flows on
+ * their real ports 47808 and 5064 so the statuses show live values) and
  * docs/screenshots/<type>.png (each edit dialog).
  */
 import { test, before, after } from 'node:test';
@@ -50,7 +51,9 @@ const types: Registered[] = packageTypes(repoRoot);
 before(async () => {
   if (skip) return;
   red = await startNodeRed({
-    settings: {
+    // Screenshots show the examples as `npm start` runs them (real ports, live values); the test
+    // keeps them off the well-known ports.
+    settings: shots ? {} : {
       // The example IOC takes a free port and sends no beacons, so tests running beside this one
       // (and a developer's npm start) never share 5064/5065 with it.
       epicsIocPort: 0,
@@ -79,7 +82,8 @@ before(async () => {
     const R = (window as unknown as { RED?: { nodes?: { eachNode?: unknown } } }).RED;
     return !!R?.nodes?.eachNode;
   });
-  await page.waitForTimeout(1000);
+  // Screenshots: give polls, COV and monitors time to report, so the statuses show values.
+  await page.waitForTimeout(shots ? 8000 : 1000);
 });
 
 after(async () => {
