@@ -51,9 +51,31 @@ function randomThing(rnd: () => number, depth = 0): unknown {
 test('point specifications: random input fails only with words', () => {
   const rnd = rng(seed);
   const n = fuzzIterations(20_000);
+  // Valid spellings, given as they are every 8th input (they must parse) and with one character
+  // changed otherwise (near misses: parse or fail in words), so the valid paths are exercised
+  // whatever the seed; the rest is random.
+  const valid = ['analog-input:1', 'ai:1.units', 'av:2.priority-array[8]', 'analogValue:3', 'bo:4.pv', 'msv:5.present-value'];
+  const validObjects: unknown[] = [{ type: 'ai', instance: 1 }, [0, 1], { object: 'ai:7', property: 'units', name: 'Zone' }];
   let ok = 0;
+  let validOk = 0;
+  let validGiven = 0;
   for (let i = 0; i < n; i++) {
-    const x = randomThing(rnd);
+    let x: unknown;
+    if (i % 8 === 0) {
+      const all = [...valid, ...validObjects];
+      x = all[Math.floor(rnd() * all.length)];
+      validGiven++;
+      parsePoint(x); // throws (and fails the test) if a valid spelling is refused
+      validOk++;
+      continue;
+    }
+    if (i % 8 === 1) {
+      const v = valid[Math.floor(rnd() * valid.length)]!;
+      const at = Math.floor(rnd() * v.length);
+      x = v.slice(0, at) + randomText(rnd).slice(0, 1) + v.slice(at + 1);
+    } else {
+      x = randomThing(rnd);
+    }
     try {
       parsePoint(x);
       ok++;
@@ -64,7 +86,8 @@ test('point specifications: random input fails only with words', () => {
       assert.ok((e as Error).message.length > 5);
     }
   }
-  assert.ok(ok > 0, 'some random points are valid');
+  assert.equal(validOk, validGiven, 'every valid spelling parses');
+  assert.ok(validGiven > 0 && ok > 0, `seed ${seed}: some near misses parse (${ok})`);
 });
 
 test('rendering random values for random object types and properties never throws', () => {
