@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     // --- connect 10,000 --------------------------------------------------------------------------
     if (want('connect10k')) {
       const c10k = range(1000, 10_000);
-      const rounds10k = Math.max(3, Math.ceil(ROUNDS / 2));
+      const rounds10k = Math.max(3, ROUNDS);
       const repeats: number[] = [];
       await rotate(1, async (d) => {
         // Warm-up (JIT of the JavaScript clients and of the server), not timed.
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       figures.push({
         scenario: 'connect 10,000 PVs', unit: 'ms', higherIsBetter: false, values: values((d) => med(conn10k, d)), goal: 'no slower than libca, no lost search replies',
         conditions: `median of ${rounds10k} rounds after a warm-up round, channels cleared between rounds; Fieldlink repeated searches per round: ${repeats.join(', ')} (0 = no search reply lost)`,
-        extra: { fieldlinkRepeatedSearches: repeats },
+        extra: { fieldlinkRepeatedSearches: repeats, samples: Object.fromEntries([...conn10k].map(([d, v]) => [d.name, v])) },
       });
     }
 
