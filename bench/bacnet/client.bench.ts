@@ -23,6 +23,7 @@ import { planBatches, ACK_HEADER, REQUEST_HEADER, type PropertyRef } from '../..
 import { startPeer, type Peer, PEER_NAMES, peerAvailable } from '../../test/helpers/bacnet-peers';
 import { interleave, median, quantile, nowMs, report, type Figure } from '../harness';
 import { startResponder } from './responder';
+import { check, sequentialLatencies, keepInFlight, type ReadFn } from './reads';
 import { startDevices } from './client-devices';
 
 const SEQ_READS = 200;
@@ -40,7 +41,6 @@ const RTT = 50;
 const POLL_ROUNDS = 5;
 const LOST_AFTER_MS = 8000;
 
-type ReadFn = (instance: number) => Promise<number>;
 
 /** Requests of a peer that failed or never settled (they lose some under load; ours must lose none). */
 const lost: Record<string, number> = {};
@@ -63,47 +63,17 @@ function guard<T>(name: string, p: Promise<T>, fallback: T, ms = 4000): Promise<
   });
 }
 
-function check(instance: number, v: number): void {
-  if (v !== instance / 2) throw new Error(`wrong value for analog-value ${instance}: ${v}`);
-}
-
 async function sequential(read: ReadFn): Promise<number> {
-  const lat: number[] = [];
-  for (let i = 0; i < SEQ_READS; i++) {
-    const t0 = nowMs();
-    const v = await read(i);
-    lat.push(nowMs() - t0);
-    check(i, v);
-  }
-  return median(lat);
+  return median(await sequentialLatencies(read, SEQ_READS));
 }
 
 /** Client-process CPU (user + system) per read of each in-flight run, µs, by reader. */
 const cpuPerRead: Record<string, number[]> = {};
 
 async function inFlight(read: ReadFn, name?: string, reads = FLIGHT_READS): Promise<number> {
-  let next = 0;
-  let done = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = nowMs();
-  await new Promise<void>((resolve, reject) => {
-    const one = (): void => {
-      const i = next++;
-      read(i % 100_000).then((v) => {
-        check(i % 100_000, v);
-        done++;
-        if (done === reads) resolve();
-        else if (next < reads) one();
-      }, reject);
-    };
-    for (let k = 0; k < FLIGHT; k++) one();
-  });
-  const dt = nowMs() - t0;
-  if (name) {
-    const c = process.cpuUsage(cpu0);
-    (cpuPerRead[name] ??= []).push((c.user + c.system) / reads);
-  }
-  return reads / (dt / 1000);
+  const r = await keepInFlight(read, FLIGHT, reads);
+  if (name) (cpuPerRead[name] ??= []).push(r.cpuPerRead);
+  return r.rate;
 }
 
 interface Burst { ms: number; ok: number; wrong: number; lost: number }

@@ -10,7 +10,8 @@
  */
 import { BacnetEndpoint } from '../../src/lib/bacnet/endpoint';
 import { startPeer, type Peer, PEER_NAMES, peerAvailable } from '../../test/helpers/bacnet-peers';
-import { interleave, median, quantile, nowMs, report, type Figure } from '../harness';
+import { interleave, median, quantile, report, type Figure } from '../harness';
+import { sequentialLatencies, keepInFlight, type ReadFn } from './reads';
 import { startResponder } from './responder';
 
 const SEQ_READS = 200;
@@ -19,11 +20,6 @@ const FLIGHT = 200;
 const FLIGHT_READS = 10_000;
 const FLIGHT_ROUNDS = 7;
 
-type ReadFn = (instance: number) => Promise<number>;
-
-function check(instance: number, v: number): void {
-  if (v !== instance / 2) throw new Error(`wrong value for analog-value ${instance}: ${v}`);
-}
 
 /** Reads that failed or never settled (the peers lose some under load; ours must lose none). */
 const lost: Record<string, number> = {};
@@ -47,42 +43,17 @@ function guarded(name: string, read: ReadFn): ReadFn {
 }
 
 async function sequential(read: ReadFn): Promise<{ p50: number; p99: number }> {
-  const lat: number[] = [];
-  for (let i = 0; i < SEQ_READS; i++) {
-    const t0 = nowMs();
-    const v = await read(i);
-    lat.push(nowMs() - t0);
-    check(i, v);
-  }
+  const lat = await sequentialLatencies(read, SEQ_READS);
   return { p50: median(lat), p99: quantile(lat, 0.99) };
 }
 
-/** CPU time (user + system) of this process per read in the last in-flight run, µs, by reader. */
+/** CPU time (user + system) of this process per read in each in-flight run, µs, by reader. */
 const cpuPerRead: Record<string, number[]> = {};
 
 async function inFlight(read: ReadFn, name?: string): Promise<number> {
-  let next = 0;
-  let done = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = nowMs();
-  await new Promise<void>((resolve, reject) => {
-    const one = (): void => {
-      const i = next++;
-      read(i % 100_000).then((v) => {
-        check(i % 100_000, v);
-        done++;
-        if (done === FLIGHT_READS) resolve();
-        else if (next < FLIGHT_READS) one();
-      }, reject);
-    };
-    for (let k = 0; k < FLIGHT; k++) one();
-  });
-  const dt = nowMs() - t0;
-  if (name) {
-    const c = process.cpuUsage(cpu0);
-    (cpuPerRead[name] ??= []).push((c.user + c.system) / FLIGHT_READS);
-  }
-  return FLIGHT_READS / (dt / 1000);
+  const r = await keepInFlight(read, FLIGHT, FLIGHT_READS);
+  if (name) (cpuPerRead[name] ??= []).push(r.cpuPerRead);
+  return r.rate;
 }
 
 async function main(): Promise<void> {

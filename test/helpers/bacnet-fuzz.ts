@@ -7,18 +7,8 @@ import { vectorsDir } from './env';
 import { readPcap, udpPayloads } from './pcap';
 import { sampleFrames } from './bacnet-samples';
 
-/** xorshift32: reproducible from the printed seed. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+/** The shared fuzz PRNG: reproducible from the printed seed. */
+export { rng } from './fuzz-rng';
 
 export function mutate(seed: Uint8Array, rnd: () => number): Uint8Array {
   let b = Uint8Array.from(seed);

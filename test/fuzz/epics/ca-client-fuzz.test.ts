@@ -18,20 +18,10 @@ import {
 } from '../../../src/lib/epics/ca';
 import { Channel, type MonitorRecord, type PendingOp } from '../../../src/lib/epics/ca/client-channel';
 import { fuzzIterations, vectorsDir } from '../../helpers/env';
+import { rng } from '../../helpers/fuzz-rng';
 import { readPcap, tcpStreams } from '../../helpers/pcap';
 import { FakeCaServer, splitStream } from '../../unit/epics/ca/fake-ca-server';
 import { loopbackClient, until } from '../../unit/epics/ca/client-helpers';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Server->client frames: our encoders for every DBR type, plus every server frame of the captures. */
 function corpus(): Uint8Array[] {

@@ -19,19 +19,8 @@ import {
 } from '../../../src/lib/epics/ca';
 import { DecodeError } from '../../../src/lib/wire/errors';
 import { fuzzIterations, vectorsDir } from '../../helpers/env';
+import { rng } from '../../helpers/fuzz-rng';
 import { readPcap, tcpStreams } from '../../helpers/pcap';
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Client-side frames: our encoders plus every client->server frame of the capture vectors. */
 function corpus(): Uint8Array[] {

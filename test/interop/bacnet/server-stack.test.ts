@@ -9,7 +9,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { BacnetEndpoint } from '../../../src/lib/bacnet/endpoint';
-import { UdpTransport, type DatagramTransport } from '../../../src/lib/bacnet/transport';
+import { UdpTransport } from '../../../src/lib/bacnet/transport';
 import { BacnetAbortError, BacnetError } from '../../../src/lib/bacnet/errors';
 import { ObjectType as O } from '../../../src/lib/bacnet/enums/object-type';
 import { PropertyIdentifier as P } from '../../../src/lib/bacnet/enums/property-identifier';
@@ -27,42 +27,14 @@ import type { TrendLogObject } from '../../../src/lib/bacnet/objects/trend-log';
 import { FakeClock } from '../../unit/bacnet/server/helpers';
 import { dissect, haveTshark } from '../../helpers/tshark';
 import { peerSkip } from '../../helpers/env';
-import type { UdpFrame } from '../../helpers/pcap';
-
-/** A UdpTransport that records what it sends (for tshark). */
-class Recording implements DatagramTransport {
-  frames: UdpFrame[] = [];
-  constructor(private readonly inner: UdpTransport) {}
-  get local(): { host: string; port: number } {
-    return this.inner.local;
-  }
-  get broadcastAddress(): string {
-    return this.inner.broadcastAddress;
-  }
-  get onMessage(): DatagramTransport['onMessage'] {
-    return this.inner.onMessage;
-  }
-  set onMessage(f: DatagramTransport['onMessage']) {
-    this.inner.onMessage = f;
-  }
-  send(data: Uint8Array, host: string, port: number, cb: (err?: Error) => void): void {
-    this.frames.push({ srcPort: this.inner.local.port, dst: host, dstPort: port, payload: data.slice() });
-    this.inner.send(data, host, port, cb);
-  }
-  isSelf(host: string, port: number): boolean {
-    return this.inner.isSelf(host, port);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
+import { RecordingTransport } from '../../helpers/bacnet-client-fixture';
 
 const clock = new FakeClock(new Date(2024, 0, 15, 7, 59, 0));
 let server: BacnetServer;
 let serverEp: BacnetEndpoint;
 let client: BacnetEndpoint;
 let small: BacnetEndpoint;
-let rec: Recording;
+let rec: RecordingTransport;
 let unbind: () => void;
 let addr: string;
 const DEVICE = 4711;
@@ -74,7 +46,7 @@ function enc(fn: (w: Writer) => void) {
 }
 
 before(async () => {
-  rec = new Recording(await UdpTransport.open({ port: 0, localAddress: '127.0.0.1', broadcastAddress: '127.255.255.255' }));
+  rec = new RecordingTransport(await UdpTransport.open({ port: 0, localAddress: '127.0.0.1', broadcastAddress: '127.255.255.255' }));
   serverEp = new BacnetEndpoint(rec, { destinationPort: 9 }); // broadcasts (none expected) would go nowhere useful
   client = await BacnetEndpoint.open({ port: 0, localAddress: '127.0.0.1', broadcastAddress: '127.255.255.255', apduTimeout: 2000, retries: 1 });
   small = await BacnetEndpoint.open({ port: 0, localAddress: '127.0.0.1', broadcastAddress: '127.255.255.255', apduTimeout: 2000, retries: 0, segmentation: 'no-segmentation', maxApdu: 480 });

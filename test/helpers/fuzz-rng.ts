@@ -1,0 +1,14 @@
+/**
+ * The fuzzers' deterministic PRNG (mulberry32): a failure names its seed and replays exactly with
+ * FIELDLINK_FUZZ_SEED=<seed>.
+ */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
