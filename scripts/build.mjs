@@ -92,7 +92,8 @@ for (const a of assets) {
 let removed = 0;
 for (const r of roots) {
   for (const f of walk(join(out, r), [])) {
-    if (!expected.has(f)) {
+    // Type declarations (tsconfig.types.json, `npm run build:types`) stay while their module does.
+    if (!expected.has(f) && !(f.endsWith('.d.ts') && expected.has(f.slice(0, -5) + '.js'))) {
       unlinkSync(f);
       removed++;
     }

@@ -42,6 +42,12 @@ if (!files.length) {
 // they run after the others, one at a time, so no other test file competes for the two cores.
 const serial = files.filter((f) => f.endsWith('.serial.test.js'));
 const parallel = files.filter((f) => !f.endsWith('.serial.test.js'));
+// node --test-concurrency arrived in Node 20.10; the package itself runs on any Node 20.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major === 20 && minor < 10) {
+  console.error(`the test runner needs Node 20.10 or later (this is ${process.version})`);
+  process.exit(1);
+}
 const concurrency = Math.max(1, Math.min(2, availableParallelism()));
 console.log(`running ${files.length} test file(s): ${parallel.length} ${concurrency} at a time, then ${serial.length} alone` +
   (env.FIELDLINK_REQUIRE_PEERS === '1' ? ' (FIELDLINK_REQUIRE_PEERS=1: missing peers fail)' : ''));

@@ -16,7 +16,9 @@ const port = Number(process.env.PORT || 1880);
 const host = process.env.HOST || '127.0.0.1';
 const reset = process.argv.includes('--reset');
 
-if (!existsSync(join(root, 'dist', 'nodes')) || process.argv.includes('--build')) {
+// Always bring dist/ up to date (incremental: only changed sources compile), so a start after a
+// `git pull` never runs a stale build.
+{
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import semver from 'semver';
@@ -116,4 +117,21 @@ test('every node file is packed with a parseable editor definition; N02 every no
 
 test('examples/flows.json (deployed by npm start) is built from the other example files', () => {
   execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-examples.mjs'), '--check'], { stdio: 'pipe' });
+});
+
+test('"main" and "types" name the library entry; its declarations build and declare bacnet, ca and probe', () => {
+  const p = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { main?: string; types?: string; scripts?: Record<string, string> };
+  assert.equal(p.main, 'dist/src/lib/index.js');
+  assert.equal(p.types, 'dist/src/lib/index.d.ts');
+  // npm install/ci (prepare) and npm pack emit the declarations with tsconfig.types.json.
+  assert.match(p.scripts?.prepare ?? '', /tsc -p tsconfig\.types\.json/);
+  const out = mkdtempSync(join(tmpdir(), 'fieldlink-types-'));
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.types.json'), '--outDir', out], { cwd: repoRoot, stdio: 'pipe' });
+    const index = readFileSync(join(out, 'index.d.ts'), 'utf8');
+    for (const ns of ['bacnet', 'ca', 'probe']) assert.match(index, new RegExp(`export \\* as ${ns} from`), `index.d.ts exports ${ns}`);
+    assert.ok(existsSync(join(out, 'bacnet', 'client', 'client.d.ts')), 'declarations of every module are emitted');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
