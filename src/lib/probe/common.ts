@@ -31,6 +31,18 @@ export function validateHost(v: unknown, name = 'destination'): string {
   return h;
 }
 
+/**
+ * A number option: `def` when empty (undefined, null, ''), else a finite number in min..max
+ * (whole when `integer`); throws an Error naming the option otherwise.
+ */
+export function checkNumber<D extends number | undefined>(v: unknown, name: string, def: D, min: number, max: number, integer: boolean): number | D {
+  if (v === undefined || v === null || v === '') return def;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${name} must be a number (got ${JSON.stringify(v)})`);
+  if (integer && !Number.isInteger(v)) throw new Error(`${name} must be a whole number (got ${v})`);
+  if (v < min || v > max) throw new Error(`${name} must be between ${min} and ${max} (got ${v})`);
+  return v;
+}
+
 /** A short description of a value for error texts. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -5,12 +5,12 @@
  * refused), and the record types A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, SRV; other types keep
  * their raw bytes as hex.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { Reader } from '../wire/reader';
 import { Writer } from '../wire/writer';
 import { DecodeError } from '../wire/errors';
 
 export const RR_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
-export type RrTypeName = keyof typeof RR_TYPES;
 /** The types a probe may ask for. */
 export const QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
@@ -56,11 +56,13 @@ export interface DnsMessage {
   additionals: ResourceRecord[];
 }
 
+const utf8 = new TextEncoder();
+
 function writeName(w: Writer, name: string): void {
   const n = name.replace(/\.$/, '');
   if (n) {
     for (const label of n.split('.')) {
-      const bytes = new TextEncoder().encode(label);
+      const bytes = utf8.encode(label);
       if (bytes.length === 0 || bytes.length > 63) throw new Error(`invalid DNS name ${JSON.stringify(name)}: label length ${bytes.length}`);
       w.u8(bytes.length).bytes(bytes);
     }
@@ -68,11 +70,11 @@ function writeName(w: Writer, name: string): void {
   w.u8(0);
 }
 
-/** Check a query name: 1..253 characters, labels 1..63. */
+/** Check a query name: 1..253 bytes, labels 1..63 bytes (UTF-8, as writeName sends them). */
 export function checkName(name: string): string {
   const n = name.trim().replace(/\.$/, '');
-  if (!n || n.length > 253) throw new Error(`invalid DNS name ${JSON.stringify(name)}`);
-  for (const l of n.split('.')) if (!l || l.length > 63 || /\s/.test(l)) throw new Error(`invalid DNS name ${JSON.stringify(name)}`);
+  if (!n || utf8.encode(n).length > 253) throw new Error(`invalid DNS name ${JSON.stringify(name)}`);
+  for (const l of n.split('.')) if (!l || utf8.encode(l).length > 63 || /\s/.test(l)) throw new Error(`invalid DNS name ${JSON.stringify(name)}`);
   return n;
 }
 
@@ -247,9 +249,16 @@ export function decodeHeader(buf: Uint8Array): { id: number; qr: boolean; tc: bo
 
 /** The reverse-lookup name of an IP address (in-addr.arpa / ip6.arpa). */
 export function reverseName(ip: string): string {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-  // Expand IPv6.
-  const [head, tail] = ip.includes('::') ? ip.split('::') as [string, string] : [ip, undefined];
+  if (isIPv4(ip)) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  if (!isIPv6(ip)) throw new Error(`not an IP address: ${JSON.stringify(ip)}`);
+  // Expand IPv6: without a zone id (%eth0), an embedded IPv4 tail (::ffff:1.2.3.4) as two groups.
+  let a = ip.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (v4) {
+    const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
+    a = `${a.slice(0, v4.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head, tail] = a.includes('::') ? a.split('::') as [string, string] : [a, undefined];
   const h = head ? head.split(':') : [];
   const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
   const groups = tail !== undefined ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;

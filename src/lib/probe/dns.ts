@@ -88,6 +88,7 @@ class DnsError extends Error {
 
 function udpQuery(server: { ip: string; port: number }, query: Uint8Array, id: number, timeout: number, signal?: AbortSignal): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DnsError(42, 'DNS probe cancelled'));
     let sock: UdpSocket;
     let done = false;
     const finish = (err: Error | undefined, buf?: Uint8Array): void => {
@@ -128,7 +129,10 @@ function udpQuery(server: { ip: string; port: number }, query: Uint8Array, id: n
       finish(undefined, msg);
     });
     // Connected UDP: ICMP port-unreachable comes back as ECONNREFUSED.
-    sock.connect(server.port, server.ip, () => {
+    sock.connect(server.port, server.ip, (err?: Error) => {
+      if (done) return;
+      // Node hands a failed connect to this callback; sending on the unconnected socket would throw.
+      if (err) return finish(new DnsError(7, `cannot connect to ${server.ip}:${server.port}: ${err.message}`));
       sock.send(query, (err) => {
         if (err) finish(new DnsError(7, `cannot send to ${server.ip}:${server.port}: ${err.message}`));
       });
@@ -138,6 +142,7 @@ function udpQuery(server: { ip: string; port: number }, query: Uint8Array, id: n
 
 function tcpQuery(server: { ip: string; port: number }, query: Uint8Array, id: number, timeout: number, signal?: AbortSignal): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DnsError(42, 'DNS probe cancelled'));
     let done = false;
     const chunks: Buffer[] = [];
     let have = 0;
@@ -196,6 +201,8 @@ export async function dnsProbe(o: DnsProbeOptions): Promise<DnsOutcome> {
   let server: { ip: string; port: number } | undefined;
   let timeout: number;
   let tries: number;
+  const id = randomInt(0, 0x10000);
+  let query: Uint8Array;
   try {
     const t = (o.type ?? 'A').toString().toUpperCase();
     if (!(QUERY_TYPES as readonly string[]).includes(t)) throw new Error(`record type must be one of ${QUERY_TYPES.join(', ')} (got ${JSON.stringify(o.type)})`);
@@ -209,19 +216,24 @@ export async function dnsProbe(o: DnsProbeOptions): Promise<DnsOutcome> {
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > 3_600_000) throw new Error(`timeout must be a positive number of ms (got ${JSON.stringify(o.timeout)})`);
     tries = o.tries ?? 1;
     if (!Number.isInteger(tries) || tries < 1 || tries > 10) throw new Error(`tries must be 1..10 (got ${JSON.stringify(o.tries)})`);
+    query = encodeQuery(id, qname, RR_TYPES[type], o.recursion ?? true);
   } catch (err) {
     return fail(3, (err as Error).message);
   }
+  if (o.signal?.aborted) return fail(42, 'DNS probe cancelled', { type });
 
   // System resolver, address records: getaddrinfo.
   if (!server && (type === 'A' || type === 'AAAA')) {
     const t0 = now();
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       const addrs = await Promise.race([
         systemLookup(qname, type === 'A' ? 4 : 6),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new DnsError(28, `system resolver gave no answer within ${timeout} ms`)), timeout);
+          onAbort = () => reject(new DnsError(42, 'DNS probe cancelled'));
+          o.signal?.addEventListener('abort', onAbort, { once: true });
         }),
       ]);
       const ptime = ms3(now() - t0);
@@ -242,6 +254,7 @@ export async function dnsProbe(o: DnsProbeOptions): Promise<DnsOutcome> {
       return fail(nx ? 6 : code === 'EAI_AGAIN' ? 28 : 122, `${nx ? 'name not found' : 'system resolver failed'}: ${qname} (${code || e.message})`, { type, ptime, transport: 'system', rcode: nx ? 'NXDOMAIN' : code });
     } finally {
       clearTimeout(timer);
+      if (onAbort) o.signal?.removeEventListener('abort', onAbort);
     }
   }
   if (!server) {
@@ -254,8 +267,6 @@ export async function dnsProbe(o: DnsProbeOptions): Promise<DnsOutcome> {
     }
   }
 
-  const id = randomInt(0, 0x10000);
-  const query = encodeQuery(id, qname, RR_TYPES[type], o.recursion ?? true);
   const dns_server = { ip: server.ip, port: server.port };
   let msg: DnsMessage;
   let transport: 'udp' | 'tcp' = 'udp';

@@ -327,8 +327,3 @@ export function natrixEnvelope<D>(
     },
   };
 }
-
-/** A failure result (`status: 1`) with the natrix error fields. */
-export function failure(errorcode: number, errorinfo: string, extra?: Record<string, unknown>): { status: 1; data: NatrixFailure & Record<string, unknown> } {
-  return { status: 1, data: { ...extra, errorcode, errorinfo } };
-}

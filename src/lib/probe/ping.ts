@@ -12,7 +12,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { isIP } from 'node:net';
 import { PingOutputParser, classifyPingError, type PingFailureReason, type PingParse } from './ping-parse';
 import { rttStats, type RttStats } from './stats';
-import { validateHost, type Family } from './common';
+import { validateHost, checkNumber, type Family } from './common';
 
 export type PingFlavour = 'iputils' | 'busybox' | 'bsd' | 'windows';
 
@@ -84,13 +84,6 @@ export function resolvePingOptions(o: PingOptions): ResolvedPingOptions {
   if (family !== 0 && family !== 4 && family !== 6) throw new Error(`family must be 0, 4 or 6 (got ${String(family)})`);
   const ipv = isIP(host);
   if (family && ipv && ipv !== family) throw new Error(`host ${host} is an IPv${ipv} address but IPv${family} was asked for`);
-  const num = (v: unknown, name: string, def: number | undefined, min: number, max: number, integer: boolean): number | undefined => {
-    if (v === undefined || v === null || v === '') return def;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${name} must be a number (got ${JSON.stringify(v)})`);
-    if (integer && !Number.isInteger(v)) throw new Error(`${name} must be a whole number (got ${v})`);
-    if (v < min || v > max) throw new Error(`${name} must be between ${min} and ${max} (got ${v})`);
-    return v;
-  };
   let iface: string | undefined;
   if (o.iface !== undefined && o.iface !== '') {
     if (typeof o.iface !== 'string' || !/^[A-Za-z0-9_.:%@-]{1,64}$/.test(o.iface) || o.iface.startsWith('-')) {
@@ -101,12 +94,12 @@ export function resolvePingOptions(o: PingOptions): ResolvedPingOptions {
   return {
     host,
     family,
-    count: num(o.count, 'count', DEFAULTS.count, 1, 10_000, true)!,
-    interval: num(o.interval, 'interval', DEFAULTS.interval, 0.002, 3600, false)!,
-    timeout: num(o.timeout, 'timeout', DEFAULTS.timeout, 0.001, 3600, false)!,
-    deadline: num(o.deadline, 'deadline', undefined, 1, 86_400, false),
-    size: num(o.size, 'size', DEFAULTS.size, 0, 65_500, true)!,
-    ttl: num(o.ttl, 'ttl', undefined, 1, 255, true),
+    count: checkNumber(o.count, 'count', DEFAULTS.count, 1, 10_000, true),
+    interval: checkNumber(o.interval, 'interval', DEFAULTS.interval, 0.002, 3600, false),
+    timeout: checkNumber(o.timeout, 'timeout', DEFAULTS.timeout, 0.001, 3600, false),
+    deadline: checkNumber(o.deadline, 'deadline', undefined, 1, 86_400, false),
+    size: checkNumber(o.size, 'size', DEFAULTS.size, 0, 65_500, true),
+    ttl: checkNumber(o.ttl, 'ttl', undefined, 1, 255, true),
     iface,
   };
 }
@@ -151,7 +144,10 @@ export function pingArgs(flavour: PingFlavour, o: ResolvedPingOptions): string[]
   return a;
 }
 
-/** How long the child may run before the watchdog interrupts it (ms). */
+/** The longest delay setTimeout keeps (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long the child may run before the watchdog interrupts it (ms; may exceed MAX_TIMER_MS). */
 export function watchdogMs(o: ResolvedPingOptions): number {
   if (o.deadline !== undefined) return (o.deadline + 1) * 1000;
   return ((o.count - 1) * o.interval + Math.max(1, Math.ceil(o.timeout)) + 2) * 1000;
@@ -333,14 +329,18 @@ export class PingRunner {
         finish(null);
       });
       child.on('close', (code) => finish(code));
-      const limit = watchdogMs(o);
-      timers.push(
-        setTimeout(() => {
-          watchdog = true;
-          child.kill('SIGINT');
-          timers.push(setTimeout(() => child.kill('SIGKILL'), 1000));
-        }, limit),
-      );
+      // count × interval can pass setTimeout's limit (about 24.8 days): wait in steps.
+      const arm = (left: number): void => {
+        timers.push(
+          setTimeout(() => {
+            if (left > MAX_TIMER_MS) return arm(left - MAX_TIMER_MS);
+            watchdog = true;
+            child.kill('SIGINT');
+            timers.push(setTimeout(() => child.kill('SIGKILL'), 1000));
+          }, Math.min(left, MAX_TIMER_MS)),
+        );
+      };
+      arm(watchdogMs(o));
     });
   }
 

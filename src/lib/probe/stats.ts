@@ -8,6 +8,8 @@
  *   (not RFC 3550's exponentially smoothed estimator).
  * - With no reply, min/avg/max are −1 (natrix) and mdev/jitter 0.
  */
+import { ms3 } from './common';
+
 export interface RttStats {
   packet_send: number;
   packet_receive: number;
@@ -19,11 +21,6 @@ export interface RttStats {
   mdev: number;
   jitter: number;
   rtts: number[];
-}
-
-/** Round to microseconds (3 decimals of a millisecond), as ping prints them. */
-export function roundMs(v: number): number {
-  return Math.round(v * 1000) / 1000;
 }
 
 export function rttStats(rtts: readonly number[], sent: number): RttStats {
@@ -57,11 +54,11 @@ export function rttStats(rtts: readonly number[], sent: number): RttStats {
     packet_receive: received,
     packet_loss: loss,
     loss_percent: lossPercent,
-    min_time: roundMs(min),
-    avg_time: roundMs(avg),
-    max_time: roundMs(max),
-    mdev: roundMs(Math.sqrt(variance)),
-    jitter: received > 1 ? roundMs(diffs / (received - 1)) : 0,
-    rtts: rtts.map(roundMs),
+    min_time: ms3(min),
+    avg_time: ms3(avg),
+    max_time: ms3(max),
+    mdev: ms3(Math.sqrt(variance)),
+    jitter: received > 1 ? ms3(diffs / (received - 1)) : 0,
+    rtts: rtts.map(ms3),
   };
 }

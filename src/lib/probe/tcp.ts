@@ -8,10 +8,10 @@
  * A refused connection (RST) proves the host is up but the port is closed: it counts as lost
  * unless `acceptRefused` is set.
  */
-import { connect, isIP, type Socket, type NetConnectOpts } from 'node:net';
+import { connect, isIP, type Socket, type NetConnectOpts, type LookupFunction } from 'node:net';
 import { lookup } from 'node:dns';
 import { rttStats, type RttStats } from './stats';
-import { validateHost, now, type Family } from './common';
+import { validateHost, checkNumber, now, type Family } from './common';
 import { PING_ERRORCODE } from './ping';
 import type { PingFailureReason } from './ping-parse';
 
@@ -26,8 +26,10 @@ export interface TcpPingOptions {
   timeout?: number;
   /** Count a refused connection as a reply (the host answered). Default false. */
   acceptRefused?: boolean;
-  /** Local address to connect from (optional). */
+  /** Local IP address to connect from (optional; not an interface name). */
   localAddress?: string;
+  /** Custom name resolution (tests inject delays here). */
+  lookup?: LookupFunction;
   signal?: AbortSignal;
 }
 
@@ -51,19 +53,16 @@ export interface TcpPingFailureData extends Partial<TcpPingData> {
 
 export type TcpPingOutcome = { status: 0; data: TcpPingData } | { status: 1; data: TcpPingFailureData };
 
-function checkNum(v: unknown, name: string, def: number, min: number, max: number, integer: boolean): number {
-  if (v === undefined || v === null || v === '') return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${name} must be a number (got ${JSON.stringify(v)})`);
-  if (integer && !Number.isInteger(v)) throw new Error(`${name} must be a whole number (got ${v})`);
-  if (v < min || v > max) throw new Error(`${name} must be between ${min} and ${max} (got ${v})`);
-  return v;
-}
-
-function resolveHost(host: string, family: Family): Promise<{ address: string; family: number }> {
+function resolveHost(host: string, family: Family, lookupFn: LookupFunction = lookup): Promise<{ address: string; family: number }> {
   const v = isIP(host);
   if (v) return Promise.resolve({ address: host, family: v });
   return new Promise((resolve, reject) => {
-    lookup(host, { family, verbatim: true }, (err, address, fam) => (err ? reject(err) : resolve({ address, family: fam })));
+    lookupFn(host, { family, verbatim: true }, (err, address, fam) => {
+      if (err) return reject(err);
+      const a = typeof address === 'string' ? { address, family: fam ?? isIP(address) } : address[0];
+      if (a) resolve(a);
+      else reject(Object.assign(new Error('no address'), { code: 'ENOTFOUND' }));
+    });
   });
 }
 
@@ -106,22 +105,28 @@ export async function tcpPing(opts: TcpPingOptions): Promise<TcpPingOutcome> {
   let interval: number;
   let timeout: number;
   let family: Family;
+  let localAddress: string | undefined;
   try {
     host = validateHost(opts.host, 'host');
-    port = checkNum(opts.port, 'port', NaN, 1, 65535, true);
+    port = checkNumber(opts.port, 'port', NaN, 1, 65535, true);
     if (Number.isNaN(port)) throw new Error('port is required in TCP mode (1..65535)');
-    count = checkNum(opts.count, 'count', 3, 1, 10_000, true);
-    interval = checkNum(opts.interval, 'interval', 1, 0.001, 3600, false);
-    timeout = checkNum(opts.timeout, 'timeout', 2, 0.001, 3600, false);
+    count = checkNumber(opts.count, 'count', 3, 1, 10_000, true);
+    interval = checkNumber(opts.interval, 'interval', 1, 0.001, 3600, false);
+    timeout = checkNumber(opts.timeout, 'timeout', 2, 0.001, 3600, false);
     family = opts.family ?? 0;
     const v = isIP(host);
     if (family && v && v !== family) throw new Error(`host ${host} is an IPv${v} address but IPv${family} was asked for`);
+    // net.connect throws at once on anything but an IP here (an interface name such as eth0 too).
+    localAddress = opts.localAddress || undefined;
+    if (localAddress !== undefined && !isIP(localAddress)) {
+      throw new Error(`local address must be an IP address in TCP mode (got ${JSON.stringify(localAddress)}; interface names work for ICMP only)`);
+    }
   } catch (err) {
     return fail('bad-input', (err as Error).message);
   }
   let target: { address: string; family: number };
   try {
-    target = await resolveHost(host, family);
+    target = await resolveHost(host, family, opts.lookup);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return fail('unknown-host', `unknown host: ${host} (${e.code ?? e.message})`);
@@ -144,7 +149,7 @@ export async function tcpPing(opts: TcpPingOptions): Promise<TcpPingOutcome> {
       const start = now();
       sent++;
       pending.push(
-        attempt(target.address, port, target.family, timeout * 1000, opts.localAddress, sockets).then((a) => {
+        attempt(target.address, port, target.family, timeout * 1000, localAddress, sockets).then((a) => {
           if (a.ok) rtts.push(a.rtt);
           else if (a.kind === 'refused') {
             refused++;
@@ -156,9 +161,11 @@ export async function tcpPing(opts: TcpPingOptions): Promise<TcpPingOutcome> {
       if (i < count - 1) {
         // Wait for the attempt or the interval, whichever is longer, so attempts do not overlap
         // more than ping's would.
-        await Promise.race([pending[pending.length - 1], sleep(timeout * 1000, signal)]);
+        const wait = sleep(timeout * 1000, signal);
+        await Promise.race([pending[pending.length - 1], wait.done]);
+        wait.cancel();
         const left = interval * 1000 - (now() - start);
-        if (left > 0) await sleep(left, signal);
+        if (left > 0) await sleep(left, signal).done;
       }
     }
     await Promise.all(pending);
@@ -184,15 +191,19 @@ export async function tcpPing(opts: TcpPingOptions): Promise<TcpPingOutcome> {
   return fail('unreachable', `TCP connect to ${target.address} port ${port} failed: ${lastError || `${refused} refused, ${timeouts} timed out`}`, data);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+/** A wait that ends after `ms`, on abort, or on `cancel()` (which also frees its timer and listener). */
+function sleep(ms: number, signal?: AbortSignal): { done: Promise<void>; cancel(): void } {
+  let cancel = (): void => {};
+  const done = new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
+    const t = setTimeout(end, ms);
+    function end(): void {
       clearTimeout(t);
-      signal?.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', end);
       resolve();
     }
-    signal?.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', end, { once: true });
+    cancel = end;
   });
+  return { done, cancel };
 }

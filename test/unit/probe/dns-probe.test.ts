@@ -1,7 +1,7 @@
 /** The DNS probe against a DNS server this test runs on 127.0.0.1 (test/helpers/dns-server.ts). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
+import { createSocket, Socket as UdpSocket } from 'node:dgram';
 import { dnsProbe, parseServer } from '../../../src/lib/probe/dns';
 import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server';
 /** The failure fields of a result (absent on success). */
@@ -99,4 +99,48 @@ test('bad input is a failure result naming the problem', async () => {
   assert.deepEqual(parseServer('[::1]:5353'), { ip: '::1', port: 5353 });
   assert.deepEqual(parseServer('::1'), { ip: '::1', port: 53 });
   assert.deepEqual(parseServer('127.0.0.1'), { ip: '127.0.0.1', port: 53 });
+});
+
+test('a name the encoder refuses and an IPv4-mapped PTR are results, never exceptions', async () => {
+  const long = await dnsProbe({ name: 'é'.repeat(40), type: 'MX', server });
+  assert.equal(long.status, 1);
+  assert.equal(f(long).errorcode, 3);
+  assert.match(f(long).errorinfo!, /invalid DNS name/);
+  const mapped = await dnsProbe({ name: '::ffff:127.0.0.1', type: 'PTR', server });
+  assert.equal(f(mapped).errorcode, 6, JSON.stringify(mapped.data));
+  assert.match(f(mapped).errorinfo!, /^1\.0\.0\.0\.0\.0\.f\.7\.f\.f\.f\.f\.0(\.0){19}\.ip6\.arpa: no such name/);
+});
+
+test('a failed UDP connect ends in 7 with the socket closed, not an uncaught exception', async () => {
+  // Node passes a failed connect (lookup or bind error) to the callback; simulate one.
+  const connect = UdpSocket.prototype.connect;
+  UdpSocket.prototype.connect = function (_port: number, _address?: string, cb?: (err?: Error) => void): void {
+    process.nextTick(() => cb?.(Object.assign(new Error('connect EINVAL'), { code: 'EINVAL' })));
+  } as typeof connect;
+  const udp = (): number => process.getActiveResourcesInfo().filter((t) => t === 'UDPWrap').length;
+  const settle = (): Promise<unknown> => new Promise((res) => setTimeout(res, 20)); // closed handles go at the loop's close phase
+  await settle();
+  const before = udp();
+  let r;
+  try {
+    r = await dnsProbe({ name: 'host.test', server, timeout: 2000 });
+  } finally {
+    UdpSocket.prototype.connect = connect;
+  }
+  assert.equal(f(r).errorcode, 7, JSON.stringify(r.data));
+  assert.match(f(r).errorinfo!, /cannot connect to 127\.0\.0\.1:\d+: connect EINVAL/);
+  await settle();
+  assert.equal(udp(), before);
+});
+
+test('an already aborted signal ends the probe at once (UDP and system resolver)', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const t0 = Date.now();
+  const udp = await dnsProbe({ name: 'silent.test', server, timeout: 3000, signal: ac.signal });
+  assert.equal(f(udp).errorcode, 42, JSON.stringify(udp.data));
+  const sys = await dnsProbe({ name: 'localhost', type: 'A', signal: ac.signal });
+  assert.equal(sys.status, 1);
+  assert.equal(f(sys).errorcode, 42, JSON.stringify(sys.data));
+  assert.ok(Date.now() - t0 < 2000);
 });

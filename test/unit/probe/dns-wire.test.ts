@@ -123,3 +123,15 @@ test('reverse names and name checks', () => {
   assert.throws(() => checkName('x'.repeat(64)), /invalid DNS name/);
   assert.throws(() => checkName(''), /invalid DNS name/);
 });
+
+test('names are checked in bytes, as they are sent; embedded IPv4 and zones in reverse names', () => {
+  // 40 × "é" is 40 characters but 80 bytes: refused by the check, not by the encoder later.
+  assert.throws(() => checkName('é'.repeat(40)), /invalid DNS name/);
+  assert.equal(checkName('é'.repeat(31)), 'é'.repeat(31));
+  assert.throws(() => checkName(`${'é'.repeat(30)}.`.repeat(5)), /invalid DNS name/); // 305 bytes
+  // Expected values from Python's ipaddress.ip_address(...).reverse_pointer.
+  assert.equal(reverseName('::ffff:127.0.0.1'), '1.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa');
+  assert.equal(reverseName('64:ff9b::127.0.0.1'), '1.0.0.0.0.0.f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.b.9.f.f.4.6.0.0.ip6.arpa');
+  assert.equal(reverseName('fe80::1%lo'), '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa');
+  for (const ip of ['::ffff:127.0.0.1', '64:ff9b::127.0.0.1', 'fe80::1%lo']) assert.doesNotThrow(() => encodeQuery(1, reverseName(ip), 12));
+});

@@ -1,7 +1,8 @@
 /** TCP-connect ping against open and closed loopback ports. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type LookupFunction } from 'node:net';
+import { getEventListeners } from 'node:events';
 import { tcpPing } from '../../../src/lib/probe/tcp';
 /** The failure fields of a result (absent on success). */
 const f = (r: { data: object }): { errorcode?: number; errorinfo?: string; reason?: string; rcode?: string; refused?: number; loss_percent?: number } => r.data as never;
@@ -54,11 +55,40 @@ test('closed port: refused counts as lost, or as a reply when asked', async () =
 
 test('a name is resolved once (family 4) and not timed', async () => {
   const s = await listen('127.0.0.1');
-  const r = await tcpPing({ host: 'localhost', port: s.port, family: 4, count: 2, interval: 0.05 });
+  const DELAY = 500;
+  const calls: unknown[] = [];
+  const lookup = ((h: string, opts: { family?: number }, cb: (err: null, address: string, family: number) => void) => {
+    calls.push([h, opts.family]);
+    setTimeout(() => cb(null, '127.0.0.1', 4), DELAY);
+  }) as unknown as LookupFunction;
+  const r = await tcpPing({ host: 'localhost', port: s.port, family: 4, count: 2, interval: 0.05, lookup });
   await s.close();
   assert.equal(r.status, 0, JSON.stringify(r.data));
   assert.equal(r.data.destination, 'localhost');
   assert.equal(r.data.destination_ip, '127.0.0.1');
+  assert.deepEqual(calls, [['localhost', 4]]);
+  // A loopback connect takes well under a millisecond: a RTT holding the lookup's delay is a bug.
+  assert.equal(r.data.rtts!.length, 2);
+  for (const rtt of r.data.rtts!) assert.ok(rtt < DELAY, `RTT ${rtt} ms includes the ${DELAY} ms lookup`);
+});
+
+test('an attempt that wins the race leaves no timer or abort listener behind', async () => {
+  const s = await listen('127.0.0.1');
+  const ac = new AbortController();
+  const timers = (): number => process.getActiveResourcesInfo().filter((t) => t === 'Timeout').length;
+  const before = timers();
+  const r = await tcpPing({ host: '127.0.0.1', port: s.port, count: 5, interval: 0.01, timeout: 30, signal: ac.signal });
+  await s.close();
+  assert.equal(r.status, 0, JSON.stringify(r.data));
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+  assert.equal(timers(), before);
+});
+
+test('a local address that is not an IP (an interface name) is bad input, not a rejection', async () => {
+  const r = await tcpPing({ host: '127.0.0.1', port: 9, count: 1, localAddress: 'eth0' });
+  assert.equal(r.status, 1);
+  assert.equal(f(r).reason, 'bad-input');
+  assert.match(f(r).errorinfo!, /local address must be an IP address.*"eth0"/);
 });
 
 test('bad input and cancellation', async () => {
