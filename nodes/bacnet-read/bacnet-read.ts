@@ -9,39 +9,35 @@
  */
 import type { Node, NodeDef, NodeMessage, RED } from '../shared/red';
 import {
-  type BacnetDeviceNode, NetworkUse, deviceNode, deviceStatus, msgDevice, networkNode, networkProblem, resolveDevice, shortFailure, statusSetter,
+  type BacnetDeviceNode, NetworkUse, deviceNode, deviceStatus, msgDevice, networkNode, networkProblem, resolveDevice, statusSetter,
 } from '../shared/bacnet';
 import type { BacnetNetworkNode } from '../config/bacnet-network';
 import type { BacnetClient, DeviceRef, ReadResult, ResolvedDevice } from '../../src/lib/bacnet/client/client';
-import { type PointSpec, formatPoint, parsePoint, renderValue } from '../../src/lib/bacnet/client/points';
+import {
+  type PointMeta, type PointReading, type PointSpec, absorbReadings, formatPoint, needsMeta, parsePoint, pointRefs, refKey, renderValue,
+} from '../../src/lib/bacnet/client/points';
 import type { PropertyRef } from '../../src/lib/bacnet/client/rpm-budget';
 import { type CovSubscription, processIdFor } from '../../src/lib/bacnet/client/cov-manager';
 import type { PollHandle } from '../../src/lib/bacnet/client/poll-manager';
-import { discoverDevices, deviceProfile, dumpPoints } from '../../src/lib/bacnet/client/discovery';
-import { isOffline } from '../../src/lib/bacnet/client/failures';
+import { browseDevice, discoverDevices } from '../../src/lib/bacnet/client/discovery';
+import { isOffline, shortFailure } from '../../src/lib/bacnet/client/failures';
 import type { PropertyValue } from '../../src/lib/bacnet/codec/constructed';
-import type { BacnetValue } from '../../src/lib/bacnet/codec/values';
 import { formatObjectId } from '../../src/lib/bacnet/codec/js';
 import { formatAddress } from '../../src/lib/bacnet/address';
 import { PropertyIdentifier as P } from '../../src/lib/bacnet/enums/property-identifier';
-import { ObjectType as O } from '../../src/lib/bacnet/enums/object-type';
-import { EngineeringUnits, unitSymbol } from '../../src/lib/bacnet/enums/engineering-units';
 import { errorText } from '../../src/lib/wire/errors';
 
 type Mode = 'read' | 'poll' | 'cov' | 'whois' | 'dump';
 
-interface Meta {
-  name?: string;
-  units?: string;
-  unitSymbol?: string;
-  statusFlags?: Record<string, boolean>;
-  reliability?: string;
-  loaded?: boolean;
+/** A point's metadata at one device, and the last value and flags sent (for "only changes"). */
+interface Meta extends PointMeta {
   last?: string;
 }
 
-const UNIT_TYPES = new Set<number>([O.analogInput, O.analogOutput, O.analogValue, O.loop, O.accumulator, O.pulseConverter, O.integerValue, O.positiveIntegerValue, O.largeAnalogValue, O.averaging]);
-const NO_STATUS = new Set<number>([O.device, O.file, O.notificationClass, O.calendar, O.schedule]);
+interface Latest {
+  value: unknown;
+  bacnet: Record<string, unknown>;
+}
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T {
   return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? v as T : dflt;
@@ -68,9 +64,6 @@ export function parsePoints(x: unknown): PointSpec[] {
     }
   });
 }
-
-const keyOf = (p: { objectId: { type: number; instance: number }; propertyId: number; arrayIndex?: number }): string =>
-  `${p.objectId.type}:${p.objectId.instance}:${p.propertyId}:${p.arrayIndex ?? ''}`;
 
 export default function (RED: RED): void {
   function BacnetRead(this: Node, config: NodeDef): void {
@@ -115,22 +108,32 @@ export default function (RED: RED): void {
     const network = net;
     const device = dev;
     const use = new NetworkUse(node, network, () => refresh());
+    // Point metadata and latest values per device (d.key): msg.device reads other devices too.
     const meta = new Map<string, Meta>();
+    const latest = new Map<string, Map<string, Latest>>();
     let resolved: ResolvedDevice | undefined;
     let poll: PollHandle | undefined;
     const subs: CovSubscription[] = [];
     let closing = false;
     let lastErrorText = '';
     let cycleNote = '';
-    const latest = new Map<string, { value: unknown; bacnet: Record<string, unknown> }>();
 
-    const metaOf = (p: PointSpec): Meta => {
-      const k = keyOf(p);
+    const metaOf = (d: ResolvedDevice, p: PointSpec): Meta => {
+      const k = `${d.key}|${refKey(p)}`;
       let m = meta.get(k);
       if (!m) {
         m = {};
         if (meta.size > 10_000) meta.clear();
         meta.set(k, m);
+      }
+      return m;
+    };
+    const latestOf = (d: ResolvedDevice): Map<string, Latest> => {
+      let m = latest.get(d.key);
+      if (!m) {
+        m = new Map();
+        if (latest.size > 100) latest.clear();
+        latest.set(d.key, m);
       }
       return m;
     };
@@ -167,65 +170,16 @@ export default function (RED: RED): void {
     // ---------------------------------------------------------------------------------------
     // Building msgs
 
-    function refsFor(list: PointSpec[], withMeta: boolean): PropertyRef[] {
-      const refs: PropertyRef[] = [];
-      const seen = new Set<string>();
-      const add = (r: PropertyRef): void => {
-        const k = keyOf(r);
-        if (seen.has(k)) return;
-        seen.add(k);
-        refs.push(r);
-      };
-      for (const p of list) {
-        add(p.arrayIndex !== undefined ? { objectId: p.objectId, propertyId: p.propertyId, arrayIndex: p.arrayIndex } : { objectId: p.objectId, propertyId: p.propertyId });
-        if (p.propertyId !== P.presentValue || NO_STATUS.has(p.objectId.type)) continue;
-        add({ objectId: p.objectId, propertyId: P.statusFlags });
-        const m = metaOf(p);
-        if (withMeta && !m.loaded) {
-          if (!p.name) add({ objectId: p.objectId, propertyId: P.objectName });
-          if (UNIT_TYPES.has(p.objectId.type)) add({ objectId: p.objectId, propertyId: P.units });
-          add({ objectId: p.objectId, propertyId: P.reliability });
-        } else if (withMeta && m.statusFlags?.fault) {
-          add({ objectId: p.objectId, propertyId: P.reliability });
-        }
-      }
-      return refs;
-    }
+    const refsFor = (d: ResolvedDevice, list: PointSpec[], withMeta: boolean): PropertyRef[] => pointRefs(list, (p) => metaOf(d, p), withMeta);
+    const absorb = (d: ResolvedDevice, list: PointSpec[], results: Map<string, ReadResult>, markLoaded: boolean): PointReading[] =>
+      absorbReadings(list, results, (p) => metaOf(d, p), markLoaded);
 
-    /** Fold read results (or COV values) into each point's metadata; returns value or error per point. */
-    function absorb(list: PointSpec[], results: Map<string, ReadResult>, markLoaded: boolean): Array<{ p: PointSpec; value?: BacnetValue[]; error?: Error }> {
-      return list.map((p) => {
-        const m = metaOf(p);
-        const get = (propertyId: number): ReadResult | undefined => results.get(keyOf({ objectId: p.objectId, propertyId }));
-        const sf = get(P.statusFlags);
-        if (sf?.value) {
-          const f = renderValue(p.objectId.type, P.statusFlags, sf.value);
-          if (f && typeof f === 'object' && !Array.isArray(f)) m.statusFlags = f as Record<string, boolean>;
-        }
-        const name = get(P.objectName);
-        if (name?.value) m.name = String(renderValue(p.objectId.type, P.objectName, name.value));
-        const units = get(P.units);
-        const u0 = units?.value?.[0];
-        if (u0?.type === 'enumerated') {
-          m.units = EngineeringUnits.label(u0.value);
-          const sym = unitSymbol(u0.value);
-          if (sym) m.unitSymbol = sym;
-        }
-        const rel = get(P.reliability);
-        if (rel?.value) m.reliability = String(renderValue(p.objectId.type, P.reliability, rel.value));
-        if (markLoaded && p.propertyId === P.presentValue && !(name?.error && isOffline(name.error))) m.loaded = true;
-        const own = results.get(keyOf(p));
-        if (!own) return { p, error: new Error('not read') };
-        return own.error ? { p, error: own.error } : { p, value: own.value ?? [] };
-      });
-    }
-
-    function labelOf(p: PointSpec): string {
-      return p.name ?? metaOf(p).name ?? formatPoint(p);
+    function labelOf(d: ResolvedDevice, p: PointSpec): string {
+      return p.name ?? metaOf(d, p).name ?? formatPoint(p);
     }
 
     function bacnetOf(p: PointSpec, d: ResolvedDevice, source: string, ts: number): Record<string, unknown> {
-      const m = metaOf(p);
+      const m = metaOf(d, p);
       const b: Record<string, unknown> = {
         device: d.instance ?? clientRef?.state(d).instance,
         address: formatAddress(d.address),
@@ -244,15 +198,16 @@ export default function (RED: RED): void {
     }
 
     /** Msgs for one read of `list` (per point, or one per device); failures as text. */
-    function emitRead(items: Array<{ p: PointSpec; value?: BacnetValue[]; error?: Error }>, d: ResolvedDevice, source: string, base: NodeMessage | undefined, send: (m: NodeMessage[]) => void): string[] {
+    function emitRead(items: PointReading[], d: ResolvedDevice, source: string, base: NodeMessage | undefined, send: (m: NodeMessage[]) => void): string[] {
       const ts = Date.now();
+      const last = latestOf(d);
       const failures: string[] = [];
       const out: NodeMessage[] = [];
       const perDevice: Record<string, unknown> = {};
       const perDeviceMeta: Record<string, unknown> = {};
       let changed = false;
       for (const it of items) {
-        const label = labelOf(it.p);
+        const label = labelOf(d, it.p);
         if (it.error) {
           failures.push(`${formatPoint(it.p)}: ${it.error.message}`);
           if (output === 'device') perDeviceMeta[label] = { ...bacnetOf(it.p, d, source, ts), error: it.error.message };
@@ -260,11 +215,11 @@ export default function (RED: RED): void {
         }
         const value = renderValue(it.p.objectId.type, it.p.propertyId, it.value!, it.p.arrayIndex);
         const bacnet = bacnetOf(it.p, d, source, ts);
-        const m = metaOf(it.p);
+        const m = metaOf(d, it.p);
         const fingerprint = JSON.stringify([value, bacnet.statusFlags]);
         const isNew = m.last !== fingerprint;
         m.last = fingerprint;
-        latest.set(label, { value, bacnet });
+        last.set(label, { value, bacnet });
         if (isNew) changed = true;
         if (output === 'point') {
           if (onlyChanges && !isNew && source !== 'read') continue;
@@ -277,8 +232,8 @@ export default function (RED: RED): void {
       }
       if (output === 'device') {
         if (!onlyChanges || changed || source === 'read') {
-          for (const [k, v] of latest) {
-            if (!(k in perDeviceMeta) || items.some((i) => labelOf(i.p) === k && !i.error)) {
+          for (const [k, v] of last) {
+            if (!(k in perDeviceMeta) || items.some((i) => labelOf(d, i.p) === k && !i.error)) {
               perDevice[k] = v.value;
               perDeviceMeta[k] = v.bacnet;
             }
@@ -309,10 +264,10 @@ export default function (RED: RED): void {
     async function readNow(list: PointSpec[], target: DeviceRef | undefined, base: NodeMessage, send: (m: NodeMessage[]) => void): Promise<string[]> {
       let { client, d } = await ready();
       if (target !== undefined) d = await client.resolve(target);
-      const refs = refsFor(list, true);
+      const refs = refsFor(d, list, true);
       const res = await client.readMany(d, refs, { lane: 'poll' });
-      const byKey = new Map(res.map((r) => [keyOf(r.ref), r]));
-      const items = absorb(list, byKey, true);
+      const byKey = new Map(res.map((r) => [refKey(r.ref), r]));
+      const items = absorb(d, list, byKey, true);
       refresh();
       const allOffline = items.length > 0 && items.every((i) => i.error && isOffline(i.error));
       if (allOffline) throw items[0]!.error!;
@@ -334,21 +289,21 @@ export default function (RED: RED): void {
       const { client, d } = await ready();
       if (closing) return;
       const list = points;
-      poll = client.polls.add(d, refsFor(list, false), intervalMs, (results, cycle) => {
+      poll = client.polls.add(d, refsFor(d, list, false), intervalMs, (results, cycle) => {
         if (closing) return;
-        const byKey = new Map(results.map((r) => [keyOf(r.ref), r]));
-        const items = absorb(list, byKey, false);
+        const byKey = new Map(results.map((r) => [refKey(r.ref), r]));
+        const items = absorb(d, list, byKey, false);
         cycleNote = cycle.duration > intervalMs ? `cycle ${(cycle.duration / 1000).toFixed(1)} s > interval` : '';
         const failures = emitRead(items, d, 'poll', undefined, sendOut);
         reportCycleError(failures.length ? `${failures.length} of ${list.length} point(s) failed at ${d.label}: ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}` : '');
         refresh();
         // names, units and reliability: once, and again for points in fault
-        const needMeta = list.filter((p) => p.propertyId === P.presentValue && !NO_STATUS.has(p.objectId.type) && (!metaOf(p).loaded || metaOf(p).statusFlags?.fault));
+        const needMeta = list.filter((p) => needsMeta(p, metaOf(d, p)));
         if (needMeta.length && !closing) {
-          const extra = refsFor(needMeta, true).filter((r) => r.propertyId !== P.presentValue && r.propertyId !== P.statusFlags);
+          const extra = refsFor(d, needMeta, true).filter((r) => r.propertyId !== P.presentValue && r.propertyId !== P.statusFlags);
           if (extra.length) {
             client.readMany(d, extra, { lane: 'discovery' }).then((res) => {
-              absorb(needMeta, new Map(res.map((r) => [keyOf(r.ref), r])), true);
+              absorb(d, needMeta, new Map(res.map((r) => [refKey(r.ref), r])), true);
             }, () => undefined);
           }
         }
@@ -362,8 +317,8 @@ export default function (RED: RED): void {
       const processId = processIdFor(node.id);
       // names and units first (best effort), then subscribe
       try {
-        const res = await client.readMany(d, refsFor(points, true), { lane: 'cov' });
-        absorb(points, new Map(res.map((r) => [keyOf(r.ref), r])), true);
+        const res = await client.readMany(d, refsFor(d, points, true), { lane: 'cov' });
+        absorb(d, points, new Map(res.map((r) => [refKey(r.ref), r])), true);
       } catch {
         // the subscriptions report their own failures
       }
@@ -378,10 +333,10 @@ export default function (RED: RED): void {
             const byKey = new Map<string, ReadResult>();
             for (const v of vs) {
               const ref: PropertyRef = v.arrayIndex !== undefined ? { objectId: p.objectId, propertyId: v.propertyId, arrayIndex: v.arrayIndex } : { objectId: p.objectId, propertyId: v.propertyId };
-              byKey.set(keyOf(ref), { ref, value: v.value });
+              byKey.set(refKey(ref), { ref, value: v.value });
             }
-            if (!byKey.has(keyOf(p))) return; // a notification without our property (status flags only)
-            emitRead(absorb([p], byKey, false), d, source, undefined, sendOut);
+            if (!byKey.has(refKey(p))) return; // a notification without our property (status flags only)
+            emitRead(absorb(d, [p], byKey, false), d, source, undefined, sendOut);
             refresh();
           },
           status: (s) => {
@@ -452,12 +407,10 @@ export default function (RED: RED): void {
         const target = msgDevice(b.device ?? msg.device);
         if (mode === 'dump') {
           finish(ready().then(async ({ client, d: own }) => {
-            const d = target !== undefined ? await client.resolve(target) : own;
             status.set({ fill: 'blue', shape: 'ring', text: 'reading the point list' });
-            const profile = await deviceProfile(client, d);
-            const list = await dumpPoints(client, d);
+            const { device: d, profile, points: list } = await browseDevice(client, target ?? own);
             msg.topic = profile.name ?? d.label;
-            msg.payload = list.map((p) => ({ id: p.id, type: p.type, instance: p.instance, name: p.name, description: p.description, units: p.units, unitSymbol: p.unitSymbol, presentValue: p.presentValue }));
+            msg.payload = list;
             msg.bacnet = { device: profile.instance, address: formatAddress(d.address), profile, timestamp: Date.now() };
             send(msg);
             status.set({ fill: 'green', shape: 'dot', text: `${list.length} objects` });

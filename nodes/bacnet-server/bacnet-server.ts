@@ -7,23 +7,22 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, writeFile, rename } from 'node:fs';
 import { join } from 'node:path';
-import type { AdminRequest, AdminResponse, Node, NodeDef, NodeMessage, NodeStatus, RED } from '../shared/red';
-import type { BacnetNetworkNode } from '../config/bacnet-network';
+import { type AdminRequest, type AdminResponse, type Node, type NodeDef, type NodeMessage, type NodeStatus, type RED, int, str } from '../shared/red';
 import { networkStatus } from '../config/bacnet-network';
+import { networkNode, optPriority } from '../shared/bacnet';
 import { BacnetServer } from '../../src/lib/bacnet/server/server';
 import { bindServer, type BindingStats } from '../../src/lib/bacnet/server/endpoint-binding';
 import type { ServerEvent } from '../../src/lib/bacnet/server/events';
 import {
-  type ObjectAccess, type ObjectSpec, describeObject, objectPropertiesJs, presentValueJs, propertyJs, specToInit,
+  type ObjectAccess, type ObjectSpec, describeObject, objectPropertiesJs, presentValueJs, propertyJs, setPropertyJs, specToInit,
 } from '../../src/lib/bacnet/server/object-spec';
 import { restoreSnapshot, takeSnapshot, type ServerSnapshot } from '../../src/lib/bacnet/server/persistence';
 import { peerKey } from '../../src/lib/bacnet/server/network';
 import type { BacnetObject } from '../../src/lib/bacnet/objects/object';
-import { FileObject } from '../../src/lib/bacnet/objects/file';
 import { PropertyIdentifier as P } from '../../src/lib/bacnet/enums/property-identifier';
 import { EventState, EventType, NotifyType } from '../../src/lib/bacnet/enums/states';
 import { EngineeringUnits } from '../../src/lib/bacnet/enums/engineering-units';
-import { encodeProperty, formatObjectId } from '../../src/lib/bacnet/codec/js';
+import { formatObjectId } from '../../src/lib/bacnet/codec/js';
 import { errorText } from '../../src/lib/wire/errors';
 
 /** One row of the editor's object table, as saved in the flow. */
@@ -41,17 +40,6 @@ export interface ObjectRow {
 
 interface Credentials {
   password?: string;
-}
-
-function str(v: unknown, dflt = ''): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? dflt : String(v);
-}
-
-function int(v: unknown, dflt: number, min: number, max: number, what: string): number {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number ${min}..${max}, not '${String(v)}'`);
-  return n;
 }
 
 /** An ObjectSpec from an editor row. */
@@ -101,7 +89,7 @@ export default function (RED: RED): void {
   function BacnetServerNode(this: Node<Credentials>, config: NodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const network = RED.nodes.getNode(str(config.network)) as BacnetNetworkNode | null;
+    const network = networkNode(RED, config.network);
     const eventsOutput = config.eventsOutput === true;
     const allowMsgCreate = config.allowMsgCreate !== false;
     const persist = config.persist !== false;
@@ -144,8 +132,10 @@ export default function (RED: RED): void {
     const userDir = RED.settings.userDir;
     const file = persist && userDir ? join(userDir, 'fieldlink-bacnet', `bacnet-server-${node.id}.json`) : undefined;
     let dirty = false;
+    let closed = false;
     let saveTimer: ReturnType<typeof setTimeout> | undefined;
-    let saving = false;
+    /** The timed save under way (close waits for it: both write `${file}.tmp`). */
+    let saving: Promise<void> | undefined;
     const snapshotText = (): string => JSON.stringify(takeSnapshot(server, (o) => created.has(o)));
     const saveNow = (): void => {
       if (!file || !dirty) return;
@@ -159,31 +149,29 @@ export default function (RED: RED): void {
       }
     };
     const saveSoon = (): void => {
-      if (!file) return;
+      if (!file || closed) return;
       dirty = true;
       if (saveTimer || saving) return;
       saveTimer = setTimeout(() => {
         saveTimer = undefined;
         if (!dirty) return;
         dirty = false;
-        saving = true;
         let text: string;
         try {
           mkdirSync(join(file, '..'), { recursive: true });
           text = snapshotText();
         } catch (e) {
-          saving = false;
           node.warn(`bacnet-server: could not save values: ${errorText(e)}`);
           return;
         }
-        writeFile(`${file}.tmp`, text, (err) => {
+        saving = new Promise<void>((resolve) => {
           const finish = (e?: Error | null): void => {
-            saving = false;
+            saving = undefined;
             if (e) node.warn(`bacnet-server: could not save values to ${file}: ${errorText(e)}`);
+            resolve();
             if (dirty) saveSoon();
           };
-          if (err) return finish(err);
-          rename(`${file}.tmp`, file, finish);
+          writeFile(`${file}.tmp`, text, (err) => (err ? finish(err) : rename(`${file}.tmp`, file, finish)));
         });
       }, 200);
     };
@@ -202,13 +190,13 @@ export default function (RED: RED): void {
     let open = false;
     const stats: BindingStats = { sendFailures: 0 };
     const showStatus = (): void => {
+      if (closed) return;
       if (!open) return node.status(netStatus);
       const addr = network.endpoint ? `${network.endpoint.transport.local.host}:${network.endpoint.transport.local.port}` : '';
       const dcc = server.dcc.state === 'enable' ? '' : ` · ${server.dcc.state}`;
       node.status({ fill: dcc ? 'yellow' : 'green', shape: 'dot', text: `device ${server.device.id.instance} · ${server.db.size - 1} objects · ${addr}${dcc}` });
     };
 
-    let closed = false;
     let unbind: (() => void) | undefined;
     const sendLater = (out: Array<NodeMessage | null>): void => {
       // Flow code never runs on the socket's I/O path.
@@ -284,44 +272,18 @@ export default function (RED: RED): void {
       return o;
     };
 
-    const setProperty = (o: BacnetObject, property: unknown, value: unknown, priority: number | undefined): void => {
-      const pid = P.lookup(str(property || 'present-value'));
-      if (pid === undefined) throw new Error(`unknown property '${str(property)}'`);
-      if (o instanceof FileObject && pid === P.presentValue) {
-        // a file's content: a Buffer, an array of Buffers (records), or text
-        const data = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-        if (data instanceof Uint8Array) o.setContent(data);
-        else if (Array.isArray(data) && data.every((r) => r instanceof Uint8Array)) o.setContent(data as Uint8Array[]);
-        else throw new Error('a File object takes a Buffer (stream), an array of Buffers (records) or text');
-        return;
-      }
-      if (!o.has(pid)) {
-        if (o.def.reporting.includes(pid)) for (const id of o.def.reporting) o.addProperty(id);
-        else o.addProperty(pid);
-      }
-      const values = encodeProperty(o.id.type, pid, value);
-      o.setLocal(pid, values, priority === undefined ? {} : { priority });
-    };
-
-    const priorityOf = (msg: NodeMessage): number | undefined => {
-      if (msg.priority === undefined || msg.priority === null || msg.priority === '') return undefined;
-      const p = Number(msg.priority);
-      if (!Number.isInteger(p) || p < 1 || p > 16) throw new Error(`msg.priority must be 1..16, not '${str(msg.priority)}'`);
-      return p;
-    };
-
     node.on('input', (msg, send, done) => {
       try {
         const action = str(msg.action, 'update').toLowerCase();
         switch (action) {
           case 'update': {
-            const priority = priorityOf(msg);
+            const priority = optPriority(msg.priority, 'msg.priority');
             if (msg.topic === undefined || msg.topic === '') {
               const batch = msg.payload;
               if (!batch || typeof batch !== 'object' || Array.isArray(batch)) throw new Error('msg.topic must name an object, or msg.payload be {objectName: value, ...}');
               // check every name first: nothing changes unless all exist
               const targets = Object.keys(batch).map((k) => [find(k), (batch as Record<string, unknown>)[k]] as const);
-              for (const [o, v] of targets) setProperty(o, 'present-value', v, priority);
+              for (const [o, v] of targets) setPropertyJs(o, 'present-value', v, priority);
               if (targets.some(([o]) => o.writable)) saveSoon();
               return done();
             }
@@ -329,9 +291,9 @@ export default function (RED: RED): void {
             const props = msg.properties;
             if (props !== undefined) {
               if (!props || typeof props !== 'object' || Array.isArray(props)) throw new Error('msg.properties must be an object {property: value}');
-              for (const [k, v] of Object.entries(props as Record<string, unknown>)) setProperty(o, k, v, priority);
+              for (const [k, v] of Object.entries(props as Record<string, unknown>)) setPropertyJs(o, k, v, priority);
             }
-            if ('payload' in msg && msg.payload !== undefined) setProperty(o, msg.property, msg.payload, priority);
+            if ('payload' in msg && msg.payload !== undefined) setPropertyJs(o, str(msg.property), msg.payload, priority);
             if (o.writable) saveSoon();
             return done();
           }
@@ -374,10 +336,6 @@ export default function (RED: RED): void {
       closed = true;
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
-      if (file) {
-        dirty = true;
-        saveNow();
-      }
       try {
         unbind?.();
       } catch {
@@ -385,16 +343,21 @@ export default function (RED: RED): void {
       }
       unbind = undefined;
       server.stop();
-      network.releaseServer(node);
       node.status({});
       const timer = setTimeout(done, 5000);
-      network.deregister(node).then(() => {
+      const finish = (): void => {
         clearTimeout(timer);
         done();
-      }, () => {
-        clearTimeout(timer);
-        done();
+      };
+      // The final save after the timed one under way: its rename must not put an older snapshot
+      // over this one, nor its write interleave with ours in the same temporary file.
+      const saved = (saving ?? Promise.resolve()).then(() => {
+        if (file) {
+          dirty = true;
+          saveNow();
+        }
       });
+      Promise.all([saved, network.deregister(node)]).then(finish, finish);
     });
   }
   RED.nodes.registerType('bacnet-server', BacnetServerNode, { credentials: { password: { type: 'password' } } });

@@ -8,7 +8,7 @@
  * Catch nodes with the BACnet error class/code or the reject/abort reason in words.
  */
 import type { Node, NodeDef, NodeMessage, RED } from '../shared/red';
-import { type BacnetDeviceNode, NetworkUse, deviceNode, fmtRtt, msgDevice, networkProblem, resolveDevice, statusSetter } from '../shared/bacnet';
+import { type BacnetDeviceNode, NetworkUse, deviceNode, fmtRtt, msgDevice, networkProblem, optPriority, resolveDevice, statusSetter } from '../shared/bacnet';
 import type { BacnetClient, ResolvedDevice, WriteSpec } from '../../src/lib/bacnet/client/client';
 import { type PointSpec, formatPoint, parsePoint, renderValue } from '../../src/lib/bacnet/client/points';
 import { describeFailure } from '../../src/lib/bacnet/client/failures';
@@ -20,13 +20,6 @@ import { PropertyIdentifier as P } from '../../src/lib/bacnet/enums/property-ide
 import { errorText } from '../../src/lib/wire/errors';
 
 const PRIMITIVE_TYPES = ['null', 'boolean', 'unsigned', 'signed', 'real', 'double', 'octet-string', 'character-string', 'enumerated', 'bit-string', 'date', 'time', 'object-identifier'] as const;
-
-function priorityOf(v: unknown, what: string): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${what} ${JSON.stringify(v)} is outside 1..16`);
-  return n;
-}
 
 /** An explicit application type for msg.bacnet.type ('real', 'unsigned', 'enumerated', ...). */
 function typed(value: unknown, type: unknown): unknown {
@@ -57,7 +50,7 @@ export default function (RED: RED): void {
       if (dev.configError || !dev.target || !dev.network) throw new Error(dev.configError ?? 'the bacnet-device is not usable');
       const obj = typeof config.object === 'string' ? config.object.trim() : '';
       if (obj) point = parsePoint({ object: obj, property: config.property || 'present-value', arrayIndex: config.arrayIndex });
-      priority = priorityOf(config.priority === undefined ? 16 : config.priority, 'priority');
+      priority = optPriority(config.priority === undefined ? 16 : config.priority, 'priority');
       readBack = config.readBack === true || config.readBack === 'true';
     } catch (e) {
       node.error(`bacnet-write configuration: ${errorText(e)}`);
@@ -99,11 +92,11 @@ export default function (RED: RED): void {
       try {
         const b = (msg.bacnet && typeof msg.bacnet === 'object' ? msg.bacnet : {}) as Record<string, unknown>;
         const target = msgDevice(b.device ?? msg.device);
-        const prio = msg.priority !== undefined ? priorityOf(msg.priority, 'msg.priority') : b.priority !== undefined ? priorityOf(b.priority, 'msg.bacnet.priority') : priority;
+        const prio = msg.priority !== undefined ? optPriority(msg.priority, 'msg.priority') : b.priority !== undefined ? optPriority(b.priority, 'msg.bacnet.priority') : priority;
         if (looksLikeWrites(msg.payload)) {
           const writes: WriteSpec[] = msg.payload.map((w, i) => {
             const p = parsePoint({ object: w.object ?? w.objectId, property: w.property ?? w.propertyId, arrayIndex: w.arrayIndex });
-            const wp = w.priority !== undefined ? priorityOf(w.priority, `write ${i + 1} priority`) : prio;
+            const wp = w.priority !== undefined ? optPriority(w.priority, `write ${i + 1} priority`) : prio;
             const value = w.relinquish === true ? null : typed(w.value, w.type);
             const spec: WriteSpec = { objectId: p.objectId, propertyId: p.propertyId, value };
             if (p.arrayIndex !== undefined) spec.arrayIndex = p.arrayIndex;

@@ -10,14 +10,16 @@
  *   net.deregister(node)             -> Promise<void>, call from close(removed, done)
  *   net.endpoint                     the open endpoint or undefined
  *   net.settings                     interface, ports, device instance, timeouts, BBMD
- *   net.claimServer(node) / net.releaseServer(node)   one bacnet-server per network
+ *   net.claimServer(node)            one bacnet-server per network (deregister releases it)
  *
- * Admin endpoints (GET, permission bacnet-network.read): bacnet-network/interfaces lists the
- * machine's IPv4 interfaces. Discovery endpoints for the client nodes belong in ADMIN_ROUTES.
+ * Admin endpoint (GET, permission bacnet-network.read): bacnet-network/interfaces lists the
+ * machine's IPv4 interfaces. The client nodes' discovery endpoints are under bacnet-device/
+ * (nodes/shared/bacnet-admin.ts).
  */
-import type { AdminHandler, Node, NodeDef, NodeStatus, RED } from '../shared/red';
+import { type AdminRequest, type AdminResponse, type Node, type NodeDef, type NodeStatus, type RED, int } from '../shared/red';
 import { SharedEndpoint, type SharedEndpointStatus } from '../../src/lib/bacnet/shared-endpoint';
 import type { BacnetEndpoint, BacnetEndpointOptions } from '../../src/lib/bacnet/endpoint';
+import { type BacnetAddress, parseAddress } from '../../src/lib/bacnet/address';
 import { listInterfaces } from '../../src/lib/bacnet/transport';
 import { errorText } from '../../src/lib/wire/errors';
 
@@ -45,9 +47,8 @@ export interface BacnetNetworkNode extends Node {
   readonly endpoint: BacnetEndpoint | undefined;
   register(user: Node, onStatus?: NetworkStatusListener): Promise<BacnetEndpoint>;
   deregister(user: Node): Promise<void>;
-  /** Become the bacnet-server of this network; false when another node already is. */
+  /** Become the bacnet-server of this network (until deregister); false when another node already is. */
   claimServer(user: Node): boolean;
-  releaseServer(user: Node): void;
   readonly serverNodeId: string | undefined;
 }
 
@@ -68,13 +69,6 @@ export function networkStatus(s: SharedEndpointStatus): NodeStatus {
   }
 }
 
-function int(v: unknown, dflt: number, min: number, max: number, what: string): number {
-  if (v === undefined || v === null || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number ${min}..${max}, not '${String(v)}'`);
-  return n;
-}
-
 /** Settings from the saved config (throws with a readable message). */
 export function parseNetworkConfig(config: NodeDef): BacnetNetworkSettings {
   const iface = typeof config.interface === 'string' ? config.interface.trim() : '';
@@ -88,9 +82,13 @@ export function parseNetworkConfig(config: NodeDef): BacnetNetworkSettings {
   };
   const bbmd = typeof config.bbmd === 'string' ? config.bbmd.trim() : '';
   if (bbmd) {
-    const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(bbmd);
-    if (!m) throw new Error(`BBMD '${bbmd}' must be an IPv4 address with an optional port`);
-    s.bbmd = { host: m[1]!, port: int(m[2], 47808, 1, 65535, 'BBMD port'), ttl: int(config.bbmdTtl, 300, 30, 65535, 'BBMD TTL') };
+    let a: BacnetAddress;
+    try {
+      a = parseAddress(bbmd);
+    } catch {
+      throw new Error(`BBMD '${bbmd}' must be an IPv4 address with an optional port`);
+    }
+    s.bbmd = { host: a.host!, port: a.port!, ttl: int(config.bbmdTtl, 300, 30, 65535, 'BBMD TTL') };
   }
   return s;
 }
@@ -111,17 +109,6 @@ export function endpointOptions(s: BacnetNetworkSettings): BacnetEndpointOptions
   if (s.bbmd) o.bbmd = s.bbmd;
   return o;
 }
-
-/** Admin routes under bacnet-network/ (path, handler); the client nodes add discovery here. */
-const ADMIN_ROUTES: Array<[string, AdminHandler]> = [
-  ['/bacnet-network/interfaces', (_req, res) => {
-    try {
-      res.json(listInterfaces().map((i) => ({ ...i, label: `${i.name} — ${i.address}/${i.netmask}, broadcast ${i.broadcast}${i.internal ? ' (loopback)' : ''}` })));
-    } catch (e) {
-      res.status(500).json({ error: errorText(e) });
-    }
-  }],
-];
 
 export default function (RED: RED): void {
   function BacnetNetwork(this: BacnetNetworkNode, config: NodeDef): void {
@@ -182,10 +169,6 @@ export default function (RED: RED): void {
       return true;
     };
 
-    node.releaseServer = (user) => {
-      if (node.serverNodeId === user.id) node.serverNodeId = undefined;
-    };
-
     node.on('close', (_removed, done) => {
       for (const u of unsubscribe.values()) u();
       unsubscribe.clear();
@@ -213,5 +196,11 @@ export default function (RED: RED): void {
     });
   }
   RED.nodes.registerType('bacnet-network', BacnetNetwork);
-  for (const [path, handler] of ADMIN_ROUTES) RED.httpAdmin.get(path, RED.auth.needsPermission('bacnet-network.read'), handler);
+  RED.httpAdmin.get('/bacnet-network/interfaces', RED.auth.needsPermission('bacnet-network.read'), (_req: AdminRequest, res: AdminResponse) => {
+    try {
+      res.json(listInterfaces().map((i) => ({ ...i, label: `${i.name} — ${i.address}/${i.netmask}, broadcast ${i.broadcast}${i.internal ? ' (loopback)' : ''}` })));
+    } catch (e) {
+      res.status(500).json({ error: errorText(e) });
+    }
+  });
 }

@@ -17,7 +17,7 @@ import type { BacnetNetworkNode } from '../config/bacnet-network';
 import { type BacnetDeviceNode, deviceNode, deviceTarget, networkNode } from './bacnet';
 import type { BacnetClient } from '../../src/lib/bacnet/client/client';
 import { clientFor } from '../../src/lib/bacnet/client/shared';
-import { deviceProfile, discoverDevices, dumpPoints } from '../../src/lib/bacnet/client/discovery';
+import { browseDevice, discoverDevices } from '../../src/lib/bacnet/client/discovery';
 import { errorText } from '../../src/lib/wire/errors';
 
 class HttpError extends Error {
@@ -99,13 +99,8 @@ async function points(RED: RED, req: AdminRequest): Promise<unknown> {
     }
   }
   return withClient(network, async (client) => {
-    const d = await client.resolve(ref);
-    const profile = await deviceProfile(client, d);
-    const list = await dumpPoints(client, d);
-    return {
-    device: { ...profile, label: d.label },
-      points: list.map((p) => ({ id: p.id, type: p.type, instance: p.instance, name: p.name, description: p.description, units: p.units, unitSymbol: p.unitSymbol, presentValue: p.presentValue })),
-    };
+    const { device, profile, points: list } = await browseDevice(client, ref);
+    return { device: { ...profile, label: device.label }, points: list };
   });
 }
 

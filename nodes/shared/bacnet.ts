@@ -4,14 +4,14 @@
  * BacnetClient, status texts (network state first, then the device: online/offline, round
  * trip, last error) at most a few times a second, and msg parsing helpers.
  */
-import type { Node, NodeStatus, RED } from './red';
+import { type Node, type NodeStatus, type RED, optInt } from './red';
 import type { BacnetNetworkNode } from '../config/bacnet-network';
 import { networkStatus } from '../config/bacnet-network';
 import type { SharedEndpointStatus } from '../../src/lib/bacnet/shared-endpoint';
 import type { BacnetClient, DeviceRef, ResolvedDevice } from '../../src/lib/bacnet/client/client';
 import type { DeviceState } from '../../src/lib/bacnet/client/device-state';
 import { clientFor } from '../../src/lib/bacnet/client/shared';
-import { shortFailure } from '../../src/lib/bacnet/client/failures';
+import { type BacnetAddress, parseAddress } from '../../src/lib/bacnet/address';
 import { errorText } from '../../src/lib/wire/errors';
 
 /** What a bacnet-device config node offers its users. */
@@ -38,12 +38,13 @@ export function networkNode(RED: RED, id: unknown): BacnetNetworkNode | undefine
   return n && n.type === 'bacnet-network' ? n : undefined;
 }
 
-/** Throttled node.status: the latest status wins, at most one update per `gap` ms. */
-export function statusSetter(node: Node, gap = 250): { set(s: NodeStatus): void; clear(): void; stop(): void } {
+/** Throttled node.status: the latest status wins, at most one update per `gap` ms; nothing after stop(). */
+export function statusSetter(node: Node, gap = 250): { set(s: NodeStatus): void; stop(): void } {
   let last = 0;
   let pending: NodeStatus | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let shown = '';
+  let stopped = false;
   const show = (s: NodeStatus): void => {
     const k = JSON.stringify(s);
     if (k === shown) return;
@@ -53,6 +54,7 @@ export function statusSetter(node: Node, gap = 250): { set(s: NodeStatus): void;
   };
   return {
     set(s) {
+      if (stopped) return;
       const wait = last + gap - Date.now();
       if (wait <= 0 && !timer) {
         show(s);
@@ -68,14 +70,8 @@ export function statusSetter(node: Node, gap = 250): { set(s: NodeStatus): void;
         timer.unref?.();
       }
     },
-    clear() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      pending = undefined;
-      shown = '';
-      node.status({});
-    },
     stop() {
+      stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       pending = undefined;
@@ -103,8 +99,6 @@ function short(t: string): string {
   const s = m ? m[1]! : /^no reply/.test(t) ? 'no reply' : t;
   return s.length > 48 ? `${s.slice(0, 45)}...` : s;
 }
-
-export { shortFailure };
 
 /**
  * A node's use of a network: register on start (the socket opens with the first user),
@@ -182,15 +176,25 @@ export interface DeviceFields {
   router?: unknown;
 }
 
-function optInt(v: unknown, min: number, max: number, what: string): number | undefined {
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+/** A command priority 1..16 (1 the highest), undefined when the field is empty; throws in words. */
+export function optPriority(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number ${min}..${max}, not '${String(v)}'`);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${what} ${JSON.stringify(v)} is outside 1..16 (priority must be 1..16, 1 the highest)`);
   return n;
 }
 
 function optText(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** 'host[:port]' checked (octets, port range) or an error in the words `wrong` gives. */
+function ipv4(text: string, wrong: string): BacnetAddress {
+  try {
+    return parseAddress(text);
+  } catch {
+    throw new Error(wrong);
+  }
 }
 
 /**
@@ -203,18 +207,18 @@ export function deviceTarget(f: DeviceFields): { ref: DeviceRef; label: string }
   const mode = optText(f.addressing) ?? 'instance';
   const instance = optInt(f.instance, 0, 4194302, 'device instance');
   const address = optText(f.address);
-  if (address !== undefined && !/^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$/.test(address)) throw new Error(`address '${address}' must be an IPv4 address with an optional port, e.g. 192.168.1.20:47808`);
+  if (address !== undefined) ipv4(address, `address '${address}' must be an IPv4 address with an optional port, e.g. 192.168.1.20:47808`);
   if (mode === 'routed') {
     const network = optInt(f.dnet, 1, 65534, 'network number');
     const mac = optText(f.mac);
     if (network === undefined || mac === undefined) throw new Error('a device behind a router needs its network number and MAC address');
     const router = optText(f.router);
-    const m = router ? /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(router) : null;
-    if (router && !m) throw new Error(`router '${router}' must be an IPv4 address with an optional port`);
     const a: { network: number; mac: string; host?: string; port?: number } = { network, mac };
-    if (m) {
-      a.host = m[1]!;
-      if (m[2]) a.port = Number(m[2]);
+    if (router) {
+      const r = ipv4(router, `router '${router}' must be an IPv4 address with an optional port`);
+      a.host = r.host!;
+      // without a port the client uses the network's destination port
+      if (router.includes(':')) a.port = r.port!;
     }
     const label = `${instance !== undefined ? `device ${instance}, ` : ''}network ${network} MAC ${mac}${router ? ` via ${router}` : ''}`;
     return { ref: instance !== undefined ? { instance, address: a as never } : (a as never), label };

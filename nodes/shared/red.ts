@@ -138,3 +138,24 @@ export interface RED {
   _: (key: string, substitutions?: Record<string, unknown>) => string;
   version?: () => string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading config and msg fields
+
+/** A field as text ('' or `dflt` when absent). */
+export function str(v: unknown, dflt = ''): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? dflt : String(v);
+}
+
+/** A whole number min..max, undefined when the field is empty; throws in words. */
+export function optInt(v: unknown, min: number, max: number, what: string): number | undefined {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be a whole number ${min}..${max}, not '${String(v)}'`);
+  return n;
+}
+
+/** A whole number min..max, `dflt` when the field is empty; throws in words. */
+export function int(v: unknown, dflt: number, min: number, max: number, what: string): number {
+  return optInt(v, min, max, what) ?? dflt;
+}

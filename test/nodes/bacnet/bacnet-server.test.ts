@@ -2,13 +2,14 @@
  * bacnet-server and bacnet-network inside the Node-RED runtime: editor-defined objects read by
  * our client over loopback, msg updates (COV follows), remote writes coming out of output 1,
  * events on output 2, create / delete / get by msg, bad input reaching Catch, persistence of a
- * command across a redeploy, one server per network, "port in use" in the status, the interfaces
- * admin endpoint, and close releasing the socket.
+ * command across a redeploy (and a timed save under way at close not overwriting the final one),
+ * one server per network, "port in use" in the status, the interfaces admin endpoint, close
+ * releasing the socket, and the network's address checks.
  */
 import { test, afterEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFlow, unload, getNode, nextMessage, collectMessages, waitForCall, helper, nodeModule, type NodeModuleFn, type FlowNode } from '../../helpers/nodered';
@@ -18,7 +19,7 @@ import { ObjectType as O } from '../../../src/lib/bacnet/enums/object-type';
 import { PropertyIdentifier as P } from '../../../src/lib/bacnet/enums/property-identifier';
 import { Value } from '../../../src/lib/bacnet/codec/values';
 import type { CovNotificationRequest } from '../../../src/lib/bacnet/services/cov-notification';
-import type { BacnetNetworkNode } from '../../../nodes/config/bacnet-network';
+import { type BacnetNetworkNode, parseNetworkConfig } from '../../../nodes/config/bacnet-network';
 import { rowToSpec } from '../../../nodes/bacnet-server/bacnet-server';
 
 const catchModule = require('@node-red/nodes/core/common/25-catch.js') as NodeModuleFn;
@@ -185,6 +186,52 @@ test('a command survives a redeploy (and the file is in the user directory)', as
   await client.confirmedRequest(addr, 'write-property', { objectId: { type: O.analogValue, instance: 1 }, propertyId: P.presentValue, value: [Value.null()], priority: 9 });
 });
 
+test('a timed save under way when the node closes does not overwrite the final save', async () => {
+  const file = join(userDir, 'fieldlink-bacnet', 'bacnet-server-srv.json');
+  // Hold the timed save's write back so that it is still under way when the node closes (the node
+  // calls writeFile through the module object, which the ES namespace of an import would copy).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  const realWriteFile = fs.writeFile;
+  let started!: () => void;
+  const underWay = new Promise<void>((r) => {
+    started = r;
+  });
+  let landed!: () => void;
+  const written = new Promise<void>((r) => {
+    landed = r;
+  });
+  const mutableFs = fs as { writeFile: unknown };
+  mutableFs.writeFile = (...args: unknown[]): unknown => {
+    if (args[0] !== `${file}.tmp`) return Reflect.apply(realWriteFile, fs, args);
+    const [path, data, cb] = args as [string, string, (e: NodeJS.ErrnoException | null) => void];
+    started();
+    setTimeout(() => realWriteFile(path, data, (e) => {
+      cb(e);
+      landed();
+    }), 300);
+    return undefined;
+  };
+  const av1 = { type: O.analogValue, instance: 1 };
+  try {
+    await loadFlow(mods, flow());
+    const addr = await address();
+    await client.confirmedRequest(addr, 'write-property', { objectId: av1, propertyId: P.presentValue, value: [Value.real(31)], priority: 9 });
+    await underWay; // the timed save has taken its snapshot (31)
+    await client.confirmedRequest(addr, 'write-property', { objectId: av1, propertyId: P.presentValue, value: [Value.real(32)], priority: 9 });
+    await unload(); // close: the final save (32)
+    await written;
+    await new Promise((r) => setTimeout(r, 100)); // and its rename
+  } finally {
+    mutableFs.writeFile = realWriteFile;
+  }
+  assert.doesNotThrow(() => JSON.parse(readFileSync(file, 'utf8')));
+  await loadFlow(mods, flow());
+  const addr = await address();
+  assert.deepEqual(await rp(addr, O.analogValue, 1, P.presentValue), [Value.real(32)], 'the value at close is what was kept');
+  await client.confirmedRequest(addr, 'write-property', { objectId: av1, propertyId: P.presentValue, value: [Value.null()], priority: 9 });
+});
+
 test('one bacnet-server per network; the second one says so', async () => {
   const f = flow();
   f.push({ id: 'srv2', z: 'tab', type: 'bacnet-server', network: 'net', deviceInstance: 2468, objects: [], wires: [[]] });
@@ -241,4 +288,12 @@ test('editor rows become object specs', () => {
   assert.deepEqual(rowToSpec({ type: 'binary-value', instance: '3', name: ' fan ', value: 'on', access: 'bogus', states: 'Off, On' }), {
     type: 'binary-value', name: 'fan', instance: '3', value: 'on', access: 'read-only', states: 'Off, On',
   });
+});
+
+test('BBMD addresses are checked: octets and port range', () => {
+  assert.deepEqual(parseNetworkConfig({ id: 'n', type: 'bacnet-network', bbmd: '127.0.0.2' }).bbmd, { host: '127.0.0.2', port: 47808, ttl: 300 });
+  assert.deepEqual(parseNetworkConfig({ id: 'n', type: 'bacnet-network', bbmd: ' 127.0.0.2:47809 ', bbmdTtl: 60 }).bbmd, { host: '127.0.0.2', port: 47809, ttl: 60 });
+  for (const bbmd of ['127.0.0', '300.0.0.1', '127.0.0.2:0', '127.0.0.2:70000']) {
+    assert.throws(() => parseNetworkConfig({ id: 'n', type: 'bacnet-network', bbmd }), /must be an IPv4 address with an optional port/, bbmd);
+  }
 });

@@ -4,12 +4,14 @@
  * msg points, partial failure to Catch), polling, COV (cancelled on close), Who-Is by broadcast
  * on loopback and directed, the point dump, writes with priority / relinquish / read-back / WPM,
  * bad input and unreachable devices to Catch, the admin endpoints, and close/redeploy without
- * leaked sockets or timers.
+ * leaked sockets or timers; names and units per device with msg.device; no status after close;
+ * the device config's address checks.
  */
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { type FlowNode, type NodeModuleFn, collectMessages, getNode, helper, loadFlow, nextMessage, nodeModule, unload, waitForCall } from '../../helpers/nodered';
 import type { NodeMessage } from '../../../nodes/shared/red';
+import { deviceTarget } from '../../../nodes/shared/bacnet';
 import { type DeviceFixture, startDevice } from '../../helpers/bacnet-client-fixture';
 import { Value } from '../../../src/lib/bacnet/codec/values';
 import { ObjectType as O } from '../../../src/lib/bacnet/enums/object-type';
@@ -94,6 +96,35 @@ test('one msg per device read, keyed by point name', async () => {
   const pts = (m.bacnet as { points: Record<string, { objectId: string; units: string }> }).points;
   assert.equal(pts.SP!.objectId, 'analog-value:1');
   assert.equal(pts.Zone!.units, 'degrees-celsius');
+});
+
+test('msg.device: names, units and the per-device msg are those of the device read', async () => {
+  const other = await startDevice({ instance: INSTANCE + 1 });
+  other.server.addObject(O.analogInput, { instance: 1, name: 'Outside air', values: [[P.presentValue, [Value.real(5)]], [P.units, [Value.enumerated(64)]]] });
+  try {
+    await loadFlow(mods, flow([
+      { id: 'r', type: 'bacnet-read', device: 'dev', mode: 'read', points: [{ object: 'ai:1' }] },
+      { id: 'rd', type: 'bacnet-read', device: 'dev', mode: 'read', output: 'device', points: [{ object: 'ai:1' }, { object: 'av:1' }] },
+    ]));
+    let p = nextMessage(getNode('out'));
+    getNode('r').receive({});
+    let m = await p;
+    assert.deepEqual([m.topic, m.payload, (m.bacnet as { units: string }).units], ['Zone temp', 21.5, 'degrees-celsius']);
+    p = nextMessage(getNode('out'));
+    getNode('r').receive({ device: other.addr });
+    m = await p;
+    const b = m.bacnet as Record<string, unknown>;
+    assert.deepEqual([m.topic, m.payload, b.units, b.unitSymbol, b.address], ['Outside air', 5, 'degrees-fahrenheit', '°F', other.addr]);
+    p = nextMessage(getNode('out'));
+    getNode('rd').receive({});
+    assert.deepEqual((await p).payload, { 'Zone temp': 21.5, Setpoint: 20 });
+    p = nextMessage(getNode('out'));
+    getNode('rd').receive({ device: other.addr, points: ['ai:1'] });
+    assert.deepEqual((await p).payload, { 'Outside air': 5 }, 'nothing of the configured device');
+  } finally {
+    await unload();
+    await other.close();
+  }
 });
 
 test('poll: every interval, only changes when asked', async () => {
@@ -217,6 +248,18 @@ test('bad input and device errors reach Catch in words; the flow goes on', async
   assert.equal((await ok).payload, 21.5);
 });
 
+test('a write that ends after the node closed sets no status', async () => {
+  const unreachable = [{ address: '127.0.0.1:9' }, { apduTimeout: 300, retries: 0 }] as const;
+  await loadFlow(mods, flow([{ id: 'w', type: 'bacnet-write', device: 'dev', object: 'av:1' }], ...unreachable));
+  const w = getNode('w');
+  w.receive({ payload: 1 });
+  await new Promise((r) => setTimeout(r, 50));
+  // remove the node (unload would also take the spies away)
+  await helper.setFlows(flow([], ...unreachable), 'nodes');
+  await new Promise((r) => setTimeout(r, 600));
+  assert.deepEqual(w.status.lastCall?.args, [{}], 'the status close cleared stays clear');
+});
+
 test('an unreachable device: no reply in words, offline status', async () => {
   await loadFlow(mods, flow([{ id: 'r', type: 'bacnet-read', device: 'dev', mode: 'read', points: [{ object: 'ai:1' }] }], { address: '127.0.0.1:9' }, { apduTimeout: 150, retries: 0 }));
   const p = nextMessage(getNode('caught'));
@@ -273,4 +316,14 @@ test('close and redeploy leave no sockets or timers behind', async () => {
   const now = resources();
   for (const k of ['UDPWrap', 'Timeout']) assert.ok((now[k] ?? 0) <= (base[k] ?? 0), `${k}: ${now[k]} after vs ${base[k]} before`);
   assert.equal(dev.server.cov.size, 0);
+});
+
+test('device addresses are checked: octets and port range; a router without port gets none', () => {
+  assert.deepEqual(deviceTarget({ addressing: 'address', address: '127.0.0.5:47809' }).ref, '127.0.0.5:47809');
+  assert.deepEqual(deviceTarget({ addressing: 'routed', dnet: 5, mac: '07', router: '127.0.0.5' }).ref, { network: 5, mac: '07', host: '127.0.0.5' });
+  assert.deepEqual(deviceTarget({ addressing: 'routed', dnet: 5, mac: '07', router: '127.0.0.5:47809' }).ref, { network: 5, mac: '07', host: '127.0.0.5', port: 47809 });
+  for (const address of ['127.0.0', '300.0.0.1', '127.0.0.5:0', '127.0.0.5:70000']) {
+    assert.throws(() => deviceTarget({ addressing: 'address', address }), /address '.*' must be an IPv4 address with an optional port, e\.g\. 192\.168\.1\.20:47808/, address);
+    assert.throws(() => deviceTarget({ addressing: 'routed', dnet: 5, mac: '07', router: address }), /router '.*' must be an IPv4 address with an optional port/, address);
+  }
 });

@@ -8,12 +8,12 @@
  * - dump: the name, description, units and present value of every object (one set of sized
  *   RPM requests, per-property errors kept: a binary object has no units);
  * - deviceProfile: the Device object's identity, limits and Protocol_Services_Supported, which
- *   also tells the client whether to try ReadPropertyMultiple at all.
+ *   also tells the client whether to try ReadPropertyMultiple at all;
+ * - browseDevice: the profile and every object's summary (the point browser, bacnet-read's dump).
  */
 import type { ObjectId } from '../codec/primitives';
 import { ObjectType } from '../enums/object-type';
 import { PropertyIdentifier as P } from '../enums/property-identifier';
-import { EngineeringUnits, unitSymbol } from '../enums/engineering-units';
 import { Segmentation } from '../enums/states';
 import { ServicesSupported } from '../enums/services';
 import { formatAddress } from '../address';
@@ -22,7 +22,7 @@ import { isOffline } from './failures';
 import { type BacnetClient, type CallOptions, type DeviceRef, type ResolvedDevice, isResolved } from './client';
 import type { ObjectListMethod } from './device-state';
 import type { PropertyRef } from './rpm-budget';
-import { renderValue } from './points';
+import { UNIT_TYPES, renderValue, unitsOf } from './points';
 
 const WILDCARD = 4194303;
 
@@ -96,10 +96,6 @@ export interface PointInfo {
   errors?: Record<string, string>;
 }
 
-const UNIT_TYPES = new Set<number>([
-  ObjectType.analogInput, ObjectType.analogOutput, ObjectType.analogValue, ObjectType.loop, ObjectType.accumulator,
-  ObjectType.pulseConverter, ObjectType.integerValue, ObjectType.positiveIntegerValue, ObjectType.largeAnalogValue, ObjectType.averaging,
-]);
 const NO_PRESENT_VALUE = new Set<number>([
   ObjectType.device, ObjectType.file, ObjectType.notificationClass, ObjectType.trendLog, ObjectType.trendLogMultiple,
   ObjectType.eventEnrollment, ObjectType.eventLog, ObjectType.program, ObjectType.structuredView, ObjectType.networkPort,
@@ -137,11 +133,10 @@ export async function dumpPoints(client: BacnetClient, ref: DeviceRef | Resolved
     if (pid === P.objectName) p.name = typeof v === 'string' ? v : String(v);
     else if (pid === P.description) p.description = typeof v === 'string' ? v : String(v);
     else if (pid === P.units) {
-      const n = r.value?.[0]?.type === 'enumerated' ? r.value[0].value : undefined;
-      if (n !== undefined) {
-        p.units = EngineeringUnits.label(n);
-        const s = unitSymbol(n);
-        if (s) p.unitSymbol = s;
+      const u = unitsOf(r.value);
+      if (u) {
+        p.units = u.units;
+        if (u.unitSymbol) p.unitSymbol = u.unitSymbol;
       }
     } else p.presentValue = v;
   });
@@ -234,6 +229,21 @@ export async function deviceProfile(client: BacnetClient, ref: DeviceRef | Resol
   }
   client.devices.remember(st);
   return out;
+}
+
+/** A point of a device as the point browser and the dump list it. */
+export type PointSummary = Pick<PointInfo, 'id' | 'type' | 'instance' | 'name' | 'description' | 'units' | 'unitSymbol' | 'presentValue'>;
+
+/** The device's profile and a summary of every object (deviceProfile, then dumpPoints). */
+export async function browseDevice(client: BacnetClient, ref: DeviceRef | ResolvedDevice, opts: CallOptions = {}): Promise<{ device: ResolvedDevice; profile: DeviceProfile; points: PointSummary[] }> {
+  const device = isResolved(ref) ? ref : await client.resolve(ref);
+  const profile = await deviceProfile(client, device, opts);
+  const list = await dumpPoints(client, device, opts);
+  return {
+    device,
+    profile,
+    points: list.map((p) => ({ id: p.id, type: p.type, instance: p.instance, name: p.name, description: p.description, units: p.units, unitSymbol: p.unitSymbol, presentValue: p.presentValue })),
+  };
 }
 
 export interface DiscoveredDevice {

@@ -8,12 +8,20 @@
  *   parsePoint('ai:1.units') / parsePoint('av:3.priority-array[8]')
  *   parsePoint({ type: 'analogValue', instance: 3, property: 'pv', name: 'Setpoint' })
  *   parsePoint({ object: 'bo:1', property: 'presentValue' })
+ *
+ * What a reader reads beside a point (Status_Flags; Object_Name, Units and Reliability once, and
+ * Reliability again while in fault) and how it folds the answers into the point's metadata:
+ * pointRefs and absorbReadings.
  */
 import type { ObjectId } from '../codec/primitives';
 import type { BacnetValue } from '../codec/values';
 import { BacnetValueError, decodeProperty, formatObjectId, parseObjectId, parsePropertyId } from '../codec/js';
 import { PropertyIdentifier } from '../enums/property-identifier';
 import { ObjectType } from '../enums/object-type';
+import { EngineeringUnits, unitSymbol } from '../enums/engineering-units';
+import type { PropertyRef } from './rpm-budget';
+import type { ReadResult } from './client';
+import { isOffline } from './failures';
 
 export interface PointSpec {
   objectId: ObjectId;
@@ -105,4 +113,107 @@ function shortReals(v: unknown): unknown {
   if (typeof v === 'number') return shortestFloat32(v);
   if (Array.isArray(v)) return v.map(shortReals);
   return v;
+}
+
+/** Key of a property reference (object, property, array index) for maps of read results. */
+export const refKey = (r: Pick<PropertyRef, 'objectId' | 'propertyId' | 'arrayIndex'>): string =>
+  `${r.objectId.type}:${r.objectId.instance}:${r.propertyId}:${r.arrayIndex ?? ''}`;
+
+/** Object types with a Units property. */
+export const UNIT_TYPES: ReadonlySet<number> = new Set<number>([
+  ObjectType.analogInput, ObjectType.analogOutput, ObjectType.analogValue, ObjectType.loop, ObjectType.accumulator,
+  ObjectType.pulseConverter, ObjectType.integerValue, ObjectType.positiveIntegerValue, ObjectType.largeAnalogValue, ObjectType.averaging,
+]);
+/** Object types whose present value has no Status_Flags, Units or Reliability read beside it. */
+const NO_STATUS = new Set<number>([ObjectType.device, ObjectType.file, ObjectType.notificationClass, ObjectType.calendar, ObjectType.schedule]);
+
+/** A Units value by name and symbol ('degrees-celsius', '°C'); undefined when it is not one. */
+export function unitsOf(values: readonly BacnetValue[] | undefined): { units: string; unitSymbol?: string } | undefined {
+  const v = values?.[0];
+  if (v?.type !== 'enumerated') return undefined;
+  const sym = unitSymbol(v.value);
+  return sym ? { units: EngineeringUnits.label(v.value), unitSymbol: sym } : { units: EngineeringUnits.label(v.value) };
+}
+
+/** What a reader knows of a point of one device besides its value. */
+export interface PointMeta {
+  name?: string;
+  units?: string;
+  unitSymbol?: string;
+  statusFlags?: Record<string, boolean>;
+  reliability?: string;
+  /** Name, units and reliability have been read. */
+  loaded?: boolean;
+}
+
+/** True for a present value whose name, units and reliability are still to be read (or again: it is in fault). */
+export function needsMeta(p: PointSpec, m: PointMeta): boolean {
+  return p.propertyId === PropertyIdentifier.presentValue && !NO_STATUS.has(p.objectId.type) && (!m.loaded || m.statusFlags?.fault === true);
+}
+
+/**
+ * The properties to read for `list`, de-duplicated: each point, the Status_Flags of present
+ * values and, with `withMeta`, what needsMeta asks for (Object_Name unless the point has a name of
+ * the user's, Units of objects that have them, Reliability; only Reliability once loaded).
+ */
+export function pointRefs(list: readonly PointSpec[], metaOf: (p: PointSpec) => PointMeta, withMeta: boolean): PropertyRef[] {
+  const P = PropertyIdentifier;
+  const refs: PropertyRef[] = [];
+  const seen = new Set<string>();
+  const add = (r: PropertyRef): void => {
+    const k = refKey(r);
+    if (seen.has(k)) return;
+    seen.add(k);
+    refs.push(r);
+  };
+  for (const p of list) {
+    add(p.arrayIndex !== undefined ? { objectId: p.objectId, propertyId: p.propertyId, arrayIndex: p.arrayIndex } : { objectId: p.objectId, propertyId: p.propertyId });
+    if (p.propertyId !== P.presentValue || NO_STATUS.has(p.objectId.type)) continue;
+    add({ objectId: p.objectId, propertyId: P.statusFlags });
+    const m = metaOf(p);
+    if (!withMeta || !needsMeta(p, m)) continue;
+    if (!m.loaded) {
+      if (!p.name) add({ objectId: p.objectId, propertyId: P.objectName });
+      if (UNIT_TYPES.has(p.objectId.type)) add({ objectId: p.objectId, propertyId: P.units });
+    }
+    add({ objectId: p.objectId, propertyId: P.reliability });
+  }
+  return refs;
+}
+
+/** One point's outcome of a read: its value or why it has none. */
+export interface PointReading {
+  p: PointSpec;
+  value?: BacnetValue[];
+  error?: Error;
+}
+
+/**
+ * Folds read results (or COV values), keyed by refKey, into each point's metadata; `markLoaded`
+ * records that name, units and reliability were asked for (unless the device was offline).
+ */
+export function absorbReadings(list: readonly PointSpec[], results: ReadonlyMap<string, ReadResult>, metaOf: (p: PointSpec) => PointMeta, markLoaded: boolean): PointReading[] {
+  const P = PropertyIdentifier;
+  return list.map((p) => {
+    const m = metaOf(p);
+    const get = (propertyId: number): ReadResult | undefined => results.get(refKey({ objectId: p.objectId, propertyId }));
+    const sf = get(P.statusFlags);
+    if (sf?.value) {
+      const f = renderValue(p.objectId.type, P.statusFlags, sf.value);
+      if (f && typeof f === 'object' && !Array.isArray(f)) m.statusFlags = f as Record<string, boolean>;
+    }
+    const name = get(P.objectName);
+    if (name?.value) m.name = String(renderValue(p.objectId.type, P.objectName, name.value));
+    const u = unitsOf(get(P.units)?.value);
+    if (u) {
+      m.units = u.units;
+      if (u.unitSymbol) m.unitSymbol = u.unitSymbol;
+    }
+    const rel = get(P.reliability);
+    if (rel?.value) m.reliability = String(renderValue(p.objectId.type, P.reliability, rel.value));
+    if (markLoaded && p.propertyId === P.presentValue && !(name?.error && isOffline(name.error))) m.loaded = true;
+    const own = results.get(refKey(p));
+    if (!own) return { p, error: new Error('not read') };
+    return own.error ? { p, error: own.error } : { p, value: own.value ?? [] };
+  });
 }

@@ -12,6 +12,7 @@ import { addressKey, parseAddress } from '../address';
 import type { BacnetClient, DeviceRef, ReadResult, ResolvedDevice } from './client';
 import { isResolvedDevice } from './device-state';
 import type { PropertyRef } from './rpm-budget';
+import { refKey } from './points';
 
 export interface CycleInfo {
   /** When the cycle started (ms since the epoch). */
@@ -38,8 +39,6 @@ interface Member {
   listener: PollListener;
   active: boolean;
 }
-
-const refKey = (r: PropertyRef): string => `${r.objectId.type}:${r.objectId.instance}:${r.propertyId}:${r.arrayIndex ?? ''}`;
 
 class PollGroup {
   readonly members = new Set<Member>();

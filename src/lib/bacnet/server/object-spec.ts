@@ -16,6 +16,7 @@ import { type BacnetValue, Value } from '../codec/values';
 import { decodeProperty, encodeProperty, formatObjectId } from '../codec/js';
 import { FieldlinkError } from '../../wire/errors';
 import type { BacnetObject, ObjectInit } from '../objects/object';
+import { FileObject } from '../objects/file';
 import { objectTypeDef } from '../objects/types';
 
 export type ObjectAccess = 'read-only' | 'writable' | 'commandable';
@@ -138,6 +139,29 @@ export function propertyJs(o: BacnetObject, propertyId: number, values?: BacnetV
   const binaryPv = o.def.family === 'binary' && (propertyId === P.presentValue || propertyId === P.relinquishDefault || propertyId === P.alarmValue);
   if (binaryPv && v.length === 1 && v[0]!.type === 'enumerated') return v[0]!.value === 1;
   return decodeProperty(o.id.type, propertyId, v, undefined, { enumNames: propertyId !== P.presentValue, flags: true });
+}
+
+/**
+ * Set a property of a local object from plain JS (the owner's side, no access rules): by name or
+ * number, default the present value; a File's present value is its content (a Buffer for a stream
+ * file, an array of Buffers for records, or text). An optional property missing from the object
+ * is added; one of the intrinsic-reporting properties brings the rest of its group.
+ */
+export function setPropertyJs(o: BacnetObject, property: string | number | undefined, value: unknown, priority?: number): void {
+  const pid = P.lookup(property === undefined || property === '' ? 'present-value' : property);
+  if (pid === undefined) throw new ObjectSpecError(`unknown property '${text(property)}'`);
+  if (o instanceof FileObject && pid === P.presentValue) {
+    const data = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+    if (data instanceof Uint8Array) o.setContent(data);
+    else if (Array.isArray(data) && data.every((r) => r instanceof Uint8Array)) o.setContent(data as Uint8Array[]);
+    else throw new ObjectSpecError('a File object takes a Buffer (stream), an array of Buffers (records) or text');
+    return;
+  }
+  if (!o.has(pid)) {
+    if (o.def.reporting.includes(pid)) for (const id of o.def.reporting) o.addProperty(id);
+    else o.addProperty(pid);
+  }
+  o.setLocal(pid, encodeProperty(o.id.type, pid, value), priority === undefined ? {} : { priority });
 }
 
 /** The present value as plain JS (undefined for objects without one). */
