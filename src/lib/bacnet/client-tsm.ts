@@ -166,6 +166,8 @@ export class ClientTsm<P = unknown> {
   private inFlightTotal = 0;
   private queuedTotal = 0;
   private wakeHint: number | undefined;
+  /** False while failWhere ends transactions: freed slots must not start queued requests then. */
+  private pumping = true;
 
   constructor(host: ClientTsmHost<P>, options: Partial<ClientTsmOptions> = {}) {
     this.host = host;
@@ -300,18 +302,44 @@ export class ClientTsm<P = unknown> {
     this.hint(t);
   }
 
-  /** End every transaction, queued or in flight, that `pred` selects. */
+  /**
+   * End every transaction, queued or in flight, that `pred` selects. The queued ones go first,
+   * in one pass over each queue, and no queued request is started while the in-flight ones end:
+   * otherwise each ending would start (and send) the next queued request only for it to be
+   * failed a moment later, e.g. a write reaching a device while the endpoint closes.
+   */
   failWhere(pred: (txn: ClientTransaction<P>) => boolean, outcome: ClientOutcome, now: number): number {
-    const victims: ClientTransaction<P>[] = [];
+    const queued: ClientTransaction<P>[] = [];
+    const active: ClientTransaction<P>[] = [];
     for (const ps of this.peers.values()) {
-      for (const t of ps.active.values()) if (pred(t)) victims.push(t);
-      for (let i = ps.queueHead; i < ps.queue.length; i++) if (pred(ps.queue[i]!)) victims.push(ps.queue[i]!);
+      for (const t of ps.active.values()) if (pred(t)) active.push(t);
+      if (ps.queue.length === ps.queueHead) continue;
+      const keep: ClientTransaction<P>[] = [];
+      for (let i = ps.queueHead; i < ps.queue.length; i++) {
+        const t = ps.queue[i]!;
+        (pred(t) ? queued : keep).push(t);
+      }
+      ps.queue = keep;
+      ps.queueHead = 0;
     }
-    for (const t of victims) {
-      if (t.state === 'queued') this.cancelQueued(t, outcome);
-      else this.end(t, outcome, now);
+    this.queuedTotal -= queued.length;
+    this.pumping = false;
+    try {
+      for (const t of queued) {
+        t.state = 'done';
+        this.host.finish(t, outcome);
+      }
+      for (const t of active) this.end(t, outcome, now);
+    } finally {
+      this.pumping = true;
     }
-    return victims.length;
+    for (const t of queued) {
+      const ps = this.peers.get(t.peerKey);
+      if (ps) this.dropIfIdle(ps);
+    }
+    // what the predicate spared may start now (other peers under the global budget)
+    this.pump(now);
+    return queued.length + active.length;
   }
 
   /** Cancel everything (endpoint closing). */
@@ -407,6 +435,11 @@ export class ClientTsm<P = unknown> {
       return;
     }
     if (!txn.sender) {
+      if (!(maxSend - 6 >= 1)) {
+        // no room for a single octet of service data in a segment (a nonsense or NaN max APDU)
+        this.end(txn, { kind: 'too-large', message: `request of ${txn.data.length + 4} octets exceeds the device's max APDU of ${txn.limits.maxApdu} octets, too small to segment` }, now);
+        return;
+      }
       const segments = splitSegments(txn.data, maxSend - 6);
       const limit = Math.min(MAX_SEGMENTS, txn.limits.maxSegments > 0 ? txn.limits.maxSegments : MAX_SEGMENTS);
       if (txn.limits.segmentedReceive === false || segments.length > limit) {
@@ -574,12 +607,14 @@ export class ClientTsm<P = unknown> {
 
   private end(txn: ClientTransaction<P>, outcome: ClientOutcome, now: number): void {
     if (txn.state === 'done') return;
-    const wasActive = txn.invokeId >= 0 && txn.state !== 'queued';
+    const ps = this.peers.get(txn.peerKey);
+    // A started transaction holds its invoke ID and in-flight slot whatever its state: one that
+    // ends inside its first transmit (too large for the device) is still 'queued' then.
+    const wasActive = txn.invokeId >= 0 && ps !== undefined && ps.active.get(txn.invokeId) === txn;
     txn.state = 'done';
     txn.sender = undefined;
     txn.receiver = undefined;
-    const ps = this.peers.get(txn.peerKey);
-    if (wasActive && ps && ps.active.get(txn.invokeId) === txn) {
+    if (wasActive) {
       ps.active.delete(txn.invokeId);
       this.inFlightTotal--;
       // A reply may still be on its way after retries, timeouts, aborts and cancels: hold the ID.
@@ -597,6 +632,7 @@ export class ClientTsm<P = unknown> {
 
   /** Start queued requests while budget and IDs allow, round robin across peers. */
   private pump(now: number): void {
+    if (!this.pumping) return;
     while (this.waiting.size && this.inFlightTotal < this.options.maxInFlight) {
       let progressed = false;
       for (const ps of this.waiting) {

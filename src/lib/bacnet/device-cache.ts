@@ -7,7 +7,8 @@
  * Duplicate device instances (one instance heard from two addresses) are detected and kept:
  * the first address stays the device's address and the conflict is reported with both
  * addresses; the last I-Am never silently wins. `forget(instance)` lets a moved device be
- * learned again. The cache is bounded (least recently seen devices are evicted).
+ * learned again. The cache is bounded (least recently seen devices are evicted). A max APDU
+ * outside what B/IP allows is clamped to 50..1476 (`clampMaxApdu`).
  */
 import { type BacnetAddress, addressKey, formatAddress } from './address';
 import type { IAmRequest } from './services/who-is';
@@ -32,6 +33,19 @@ export interface DuplicateDevice {
   /** The address that claimed the same instance. */
   other: BacnetAddress;
   text: string;
+}
+
+/** Smallest and largest max-APDU-length-accepted on BACnet/IP (20.1.2.5; Annex J). */
+export const MIN_MAX_APDU = 50;
+export const MAX_MAX_APDU = 1476;
+
+/**
+ * A max APDU announced by a device, within MIN_MAX_APDU..MAX_MAX_APDU: an I-Am with 0 or 5 would
+ * leave no room for a segment of a request, one above 1476 does not fit a B/IP datagram.
+ */
+export function clampMaxApdu(n: number): number {
+  if (!Number.isFinite(n) || n < MIN_MAX_APDU) return MIN_MAX_APDU;
+  return Math.min(MAX_MAX_APDU, Math.floor(n));
 }
 
 export class DeviceCache {
@@ -72,9 +86,10 @@ export class DeviceCache {
         },
       };
     }
-    const device: DeviceInfo = known ?? { instance, address, maxApdu: iAm.maxApdu, segmentation: iAm.segmentation, vendorId: iAm.vendorId, lastSeen: now };
+    const maxApdu = clampMaxApdu(iAm.maxApdu);
+    const device: DeviceInfo = known ?? { instance, address, maxApdu, segmentation: iAm.segmentation, vendorId: iAm.vendorId, lastSeen: now };
     device.address = address;
-    device.maxApdu = iAm.maxApdu;
+    device.maxApdu = maxApdu;
     device.segmentation = iAm.segmentation;
     device.vendorId = iAm.vendorId;
     device.lastSeen = now;

@@ -37,7 +37,7 @@ import {
 } from './errors';
 import {
   CONFIRMED_SERVICES, UNCONFIRMED_SERVICES, type ConfirmedAckOf, type ConfirmedRequestOf, type ConfirmedServiceName,
-  type ServiceCodec, type UnconfirmedRequestOf, type UnconfirmedServiceName,
+  type ServiceCodec, type UnconfirmedRequestOf, type UnconfirmedServiceName, decodeRequestOrReject, decodeWhole,
 } from './services/registry';
 import { decodeServiceError, encodeServiceError } from './services/errors';
 import { type IAmRequest, type WhoIsRequest, whoIsMatches } from './services/who-is';
@@ -46,6 +46,8 @@ import type { EventNotificationRequest } from './services/alarms-events';
 import type { IHaveRequest } from './services/who-has';
 import { ConfirmedServiceChoice, UnconfirmedServiceChoice } from './enums/services';
 import { ObjectType } from './enums/object-type';
+import { RejectReason } from './enums/errors';
+import { type LongTimer, setLongTimeout } from './timer';
 
 /** Injected time source (tests use a fake clock). */
 export interface Clock {
@@ -56,13 +58,17 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  // setTimeout alone would run a delay beyond 24.8 days (a DCC duration) after 1 ms
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (h) => (h as LongTimer).cancel(),
 };
+
+export type CommunicationState = 'enable' | 'disable' | 'disable-initiation';
+
+/** Who holds the DeviceCommunicationControl state when it is not the endpoint (a bound server's CommunicationControl). */
+export interface CommunicationSource {
+  readonly state: CommunicationState;
+}
 
 export interface BacnetEndpointOptions extends UdpTransportOptions {
   /** A ready transport (tests, custom links); the UDP options are then ignored. */
@@ -175,11 +181,6 @@ interface TxnContext {
 
 const SEGMENTATION: Record<string, number> = { 'segmented-both': 0, 'segmented-transmit': 1, 'segmented-receive': 2, 'no-segmentation': 3 };
 
-/** Reject reasons for a request whose parameters do not decode (20.1.8). */
-const REJECT_INVALID_TAG = 4;
-const REJECT_MISSING_PARAMETER = 5;
-const REJECT_TOO_MANY_ARGUMENTS = 7;
-const REJECT_UNRECOGNIZED_SERVICE = 9;
 
 export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   readonly transport: DatagramTransport;
@@ -201,8 +202,10 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   private timer: unknown;
   private timerAt: number | undefined;
   private closed = false;
-  private communication: 'enable' | 'disable' | 'disable-initiation' = 'enable';
+  private communication: CommunicationState = 'enable';
   private communicationTimer: unknown;
+  /** When set, the DCC state is read from here (one state for a bound server and this endpoint). */
+  private communicationSource: CommunicationSource | undefined;
   private readonly counters = { received: 0, sent: 0, malformed: 0, sendErrors: 0 };
   /** Reused encoders: frames are copied out into a pooled Buffer, service data into an exact copy. */
   private readonly frameScratch = new Writer(2048);
@@ -272,8 +275,8 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
       },
     }, netOpts);
     if (opts.bbmd) {
-      const bbmd = { host: opts.bbmd.host, port: opts.bbmd.port ?? DEFAULT_PORT };
-      ipv4Octets(bbmd.host);
+      // dotted quad in canonical form: BVLC-Results are accepted from this address only
+      const bbmd = { host: ipv4Octets(opts.bbmd.host).join('.'), port: opts.bbmd.port ?? DEFAULT_PORT };
       this.registration = new ForeignDeviceRegistration({
         sendRegister: (to, ttl) => this.sendBvlc(to, BvlcFunction.REGISTER_FOREIGN_DEVICE, (w) => w.u16(ttl)),
         status: (s) => this.emitSafe('registration', s),
@@ -325,8 +328,9 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
 
   private sendConfirmed(address: BacnetAddress, codec: ServiceCodec<unknown, unknown>, request: unknown, data: Uint8Array, options: RequestOptions): Promise<unknown> {
     if (this.closed) return Promise.reject(new CancelledError('the BACnet endpoint is closed'));
-    if (this.communication !== 'enable') {
-      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${this.communication})`));
+    const dcc = this.communicationState;
+    if (dcc !== 'enable') {
+      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${dcc})`));
     }
     const limits = this.limitsFor(address, options);
     return new Promise((resolve, reject) => {
@@ -365,8 +369,9 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   broadcast<N extends UnconfirmedServiceName>(service: N, request: UnconfirmedRequestOf<N>, options: { network?: number; priority?: number } = {}): Promise<void> {
     const codec = UNCONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown>;
     const data = this.encodeData(codec.encodeRequest, request);
-    if (this.communication === 'disable' || (this.communication === 'disable-initiation' && service !== 'i-am')) {
-      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${this.communication})`));
+    const dcc = this.communicationState;
+    if (dcc === 'disable' || (dcc === 'disable-initiation' && service !== 'i-am')) {
+      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${dcc})`));
     }
     const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: codec.choice, data };
     return this.sendBroadcastApdu(apdu, options.network, options.priority ?? 0);
@@ -441,8 +446,8 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   onConfirmed<N extends ConfirmedServiceName>(service: N, handler: ConfirmedHandler<N>): () => void {
     const codec = CONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown>;
     const h = (data: Uint8Array, ctx: RequestContext): Promise<ServerResponse> | ServerResponse => {
-      const req = this.decodeRequestOrReject(codec, data);
-      if ('kind' in req) return req;
+      const req = decodeRequestOrReject(data, codec.decodeRequest, codec.name);
+      if ('reject' in req) return { kind: 'reject', reason: req.reject };
       const run = (result: unknown): ServerResponse => {
         if (!codec.encodeAck) return { kind: 'simple-ack' };
         return { kind: 'complex-ack', data: this.encodeData(codec.encodeAck, result) };
@@ -474,9 +479,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     const codec = UNCONFIRMED_SERVICES[service] as unknown as ServiceCodec<unknown, unknown>;
     const previous = this.unconfirmedHandlers.get(codec.choice);
     const h = (data: Uint8Array, ctx: UnconfirmedContext): void => {
-      const r = new Reader(data);
-      const req = codec.decodeRequest(r);
-      r.expectEnd(codec.name);
+      const req = decodeWhole(data, codec.decodeRequest, codec.name);
       if (codec.choice === UnconfirmedServiceChoice.iAm) this.learnIAm(req as IAmRequest, ctx.source);
       (handler as (r: unknown, c: UnconfirmedContext) => void)(req, ctx);
     };
@@ -492,8 +495,10 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
    * DeviceCommunicationControl state (16.1): 'disable' answers only DeviceCommunicationControl
    * and ReinitializeDevice and initiates nothing; 'disable-initiation' answers everything but
    * initiates only I-Am for Who-Is. With `durationMs` it returns to 'enable' by itself.
+   * While a communication source is attached (`useCommunicationSource`), that source decides
+   * and the state set here applies again once it is detached.
    */
-  setCommunication(state: 'enable' | 'disable' | 'disable-initiation', durationMs?: number): void {
+  setCommunication(state: CommunicationState, durationMs?: number): void {
     this.communication = state;
     if (this.communicationTimer !== undefined) this.clock.clearTimeout(this.communicationTimer);
     this.communicationTimer = undefined;
@@ -505,8 +510,21 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     }
   }
 
-  get communicationState(): 'enable' | 'disable' | 'disable-initiation' {
-    return this.communication;
+  /**
+   * Take the DeviceCommunicationControl state from `source` (a bound BacnetServer's
+   * CommunicationControl) until the returned function detaches it: the device and its endpoint
+   * then share one state, so a DCC request, its expiry and a ReinitializeDevice take effect
+   * here at once with nothing to keep in step.
+   */
+  useCommunicationSource(source: CommunicationSource): () => void {
+    this.communicationSource = source;
+    return () => {
+      if (this.communicationSource === source) this.communicationSource = undefined;
+    };
+  }
+
+  get communicationState(): CommunicationState {
+    return this.communicationSource?.state ?? this.communication;
   }
 
   // ===========================================================================================
@@ -536,6 +554,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     this.registration?.stop();
     this.network.clear();
     this.client.cancelAll(this.clock.now());
+    this.server.clear(); // handlers still at work answer into nothing
     for (const ws of this.bvlcWaiters.values()) for (const w of ws) w({ function: -1 });
     this.bvlcWaiters.clear();
     this.transport.onMessage = undefined;
@@ -653,8 +672,9 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   }
 
   private sendUnconfirmed(to: BacnetAddress, service: number, data: Uint8Array, priority: number): Promise<void> {
-    if (this.communication !== 'enable' && !(this.communication === 'disable-initiation' && service === UnconfirmedServiceChoice.iAm)) {
-      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${this.communication})`));
+    const dcc = this.communicationState;
+    if (dcc !== 'enable' && !(dcc === 'disable-initiation' && service === UnconfirmedServiceChoice.iAm)) {
+      return Promise.reject(new FieldlinkError('ECOMMDISABLED', `communication is disabled by DeviceCommunicationControl (${dcc})`));
     }
     return new Promise((resolve, reject) => {
       this.sendApdu(to, { type: PduType.UNCONFIRMED_REQUEST, service, data }, false, priority, reject);
@@ -757,7 +777,10 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
           this.onNpdu(bvlc.npdu, source, true);
           break;
         case BvlcFunction.RESULT:
-          this.registration?.result(bvlc.resultCode, this.clock.now());
+          // only the BBMD we register with speaks for our registration
+          if (this.registration && host === this.registration.bbmd.host && port === this.registration.bbmd.port) {
+            this.registration.result(bvlc.resultCode, this.clock.now());
+          }
           this.wakeBvlc(`${host}:${port}`, { function: BvlcFunction.RESULT, resultCode: bvlc.resultCode });
           break;
         case BvlcFunction.READ_BDT_ACK:
@@ -811,12 +834,12 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     const apdu = decodeApdu(npdu.payload);
     switch (apdu.type) {
       case PduType.CONFIRMED_REQUEST:
-        if (this.communication === 'disable' && apdu.service !== ConfirmedServiceChoice.deviceCommunicationControl
+        if (this.communicationState === 'disable' && apdu.service !== ConfirmedServiceChoice.deviceCommunicationControl
           && apdu.service !== ConfirmedServiceChoice.reinitializeDevice) return;
         this.server.receive(peer, addressKey(peer), apdu, now);
         return;
       case PduType.UNCONFIRMED_REQUEST:
-        if (this.communication === 'disable') return;
+        if (this.communicationState === 'disable') return;
         this.handleUnconfirmed(apdu.service, apdu.data, peer, broadcast);
         return;
       case PduType.SEGMENT_ACK:
@@ -856,9 +879,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
     if (!ctx.codec.decodeAck) return true;
     let ack: unknown;
     try {
-      const r = new Reader(data);
-      ack = ctx.codec.decodeAck(r);
-      r.expectEnd(`${ctx.codec.name} ACK`);
+      ack = decodeWhole(data, ctx.codec.decodeAck, `${ctx.codec.name} ACK`);
     } catch (e) {
       ctx.ackError = e as Error;
       return true; // ours, but malformed: the request fails with the DecodeError
@@ -928,17 +949,6 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   // ===========================================================================================
   // Internals: serving
 
-  private decodeRequestOrReject(codec: ServiceCodec<unknown, unknown>, data: Uint8Array): { value: unknown } | ServerResponse {
-    const r = new Reader(data);
-    try {
-      const value = codec.decodeRequest(r);
-      if (!r.done) return { kind: 'reject', reason: REJECT_TOO_MANY_ARGUMENTS };
-      return { value };
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      return { kind: 'reject', reason: /needs \d+ byte|missing|expected/.test(e.message) && r.pos >= r.end ? REJECT_MISSING_PARAMETER : REJECT_INVALID_TAG };
-    }
-  }
 
   private dispatch(req: IncomingRequest<ResolvedAddress>): void {
     const h = this.confirmedHandlers.get(req.service);
@@ -947,7 +957,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
       this.schedule();
     };
     if (!h) {
-      respond({ kind: 'reject', reason: REJECT_UNRECOGNIZED_SERVICE });
+      respond({ kind: 'reject', reason: RejectReason.unrecognizedService });
       return;
     }
     const ctx: RequestContext = {
@@ -961,8 +971,10 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
       respond(this.errorResponse(req.service, e));
       return;
     }
-    if (out instanceof Promise) out.then(respond, (e: unknown) => respond(this.errorResponse(req.service, e)));
-    else respond(out);
+    if (out instanceof Promise) {
+      out.then(respond, (e: unknown) => respond(this.errorResponse(req.service, e)))
+        .catch((e: unknown) => this.emitSafe('warning', `answering ${ConfirmedServiceChoice.label(req.service)} failed: ${String(e)}`, e));
+    } else respond(out);
   }
 
   private errorResponse(service: number, e: unknown): ServerResponse {
@@ -1000,12 +1012,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
   }
 
   private installDefaultHandlers(): void {
-    const decode = <T>(codec: ServiceCodec<unknown, unknown>, data: Uint8Array): T => {
-      const r = new Reader(data);
-      const v = codec.decodeRequest(r);
-      r.expectEnd(codec.name);
-      return v as T;
-    };
+    const decode = <T>(codec: ServiceCodec<unknown, unknown>, data: Uint8Array): T => decodeWhole(data, codec.decodeRequest, codec.name) as T;
     this.unconfirmedHandlers.set(UnconfirmedServiceChoice.iAm, (data, ctx) => {
       this.learnIAm(decode<IAmRequest>(UNCONFIRMED_SERVICES['i-am'] as unknown as ServiceCodec<unknown, unknown>, data), ctx.source);
     });
@@ -1037,7 +1044,7 @@ export class BacnetEndpoint extends EventEmitter<BacnetEndpointEvents> {
    * BBMD, or from a client on another port, which would not hear a broadcast on ours).
    */
   answerWhoIs(ctx: UnconfirmedContext): void {
-    if (!this.device || this.communication === 'disable') return;
+    if (!this.device || this.communicationState === 'disable') return;
     const data = this.encodeData((UNCONFIRMED_SERVICES['i-am'] as unknown as ServiceCodec<unknown, unknown>).encodeRequest, this.iAmRecord());
     const apdu: Apdu = { type: PduType.UNCONFIRMED_REQUEST, service: UnconfirmedServiceChoice.iAm, data };
     const local = ctx.broadcast && ctx.source.network === undefined && ctx.source.port === this.destinationPort && !this.registration?.active;

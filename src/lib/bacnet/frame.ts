@@ -7,12 +7,11 @@
  * `DecodeError` and nothing else for malformed input. `encodeFrame` builds a datagram in one
  * buffer.
  */
-import { Reader } from '../wire/reader';
 import { Writer } from '../wire/writer';
 import { type Bvlc, type IpEndpoint, BvlcFunction, beginBvlc, decodeBvlc, endBvlc, ipv4Octets } from './bvlc';
 import { type NetworkMessage, type Npdu, decodeNetworkMessage, decodeNpdu, writeNetworkMessageBody, writeNpduHeader } from './npdu';
 import { type Apdu, PduType, decodeApdu, writeApdu } from './apdu';
-import { confirmedCodec, unconfirmedCodec } from './services/registry';
+import { confirmedCodec, decodeWhole, unconfirmedCodec } from './services/registry';
 import { type ServiceErrorInfo, decodeServiceError } from './services/errors';
 
 export interface DecodedFrame {
@@ -27,13 +26,6 @@ export interface DecodedFrame {
    */
   service?: unknown;
   error?: ServiceErrorInfo;
-}
-
-function whole<T>(data: Uint8Array, decode: (r: Reader) => T, what: string): T {
-  const r = new Reader(data);
-  const v = decode(r);
-  r.expectEnd(what);
-  return v;
 }
 
 /** Decode a datagram through every layer. Throws DecodeError on malformed input. */
@@ -52,21 +44,21 @@ export function decodeFrame(datagram: Uint8Array): DecodedFrame {
   switch (apdu.type) {
     case PduType.CONFIRMED_REQUEST: {
       const c = confirmedCodec(apdu.service);
-      if (c && !apdu.segmented) out.service = whole(apdu.data, c.decodeRequest, c.name);
+      if (c && !apdu.segmented) out.service = decodeWhole(apdu.data, c.decodeRequest, c.name);
       break;
     }
     case PduType.UNCONFIRMED_REQUEST: {
       const c = unconfirmedCodec(apdu.service);
-      if (c) out.service = whole(apdu.data, c.decodeRequest, c.name);
+      if (c) out.service = decodeWhole(apdu.data, c.decodeRequest, c.name);
       break;
     }
     case PduType.COMPLEX_ACK: {
       const c = confirmedCodec(apdu.service);
-      if (c?.decodeAck && !apdu.segmented) out.service = whole(apdu.data, c.decodeAck, `${c.name} ACK`);
+      if (c?.decodeAck && !apdu.segmented) out.service = decodeWhole(apdu.data, c.decodeAck, `${c.name} ACK`);
       break;
     }
     case PduType.ERROR:
-      out.error = whole(apdu.data, (r) => decodeServiceError(apdu.service, r), 'error');
+      out.error = decodeWhole(apdu.data, (r) => decodeServiceError(apdu.service, r), 'error');
       break;
     default:
       break;

@@ -38,6 +38,13 @@ export interface ServerTsmOptions {
   duplicateWindow: number;
   /** Transactions kept at once (in progress and cached; default 4096). */
   maxTransactions: number;
+  /**
+   * How long a dispatched request may wait for the host's answer before it is dropped, ms
+   * (default: twice the duplicate window; the client stopped retrying long before). A handler
+   * that never settles would otherwise hold its entry, and with enough of them every new
+   * request is aborted for want of room.
+   */
+  processingTimeout: number;
 }
 
 export const DEFAULT_SERVER_TSM_OPTIONS: ServerTsmOptions = {
@@ -51,7 +58,15 @@ export const DEFAULT_SERVER_TSM_OPTIONS: ServerTsmOptions = {
   maxReassembly: 1 << 20,
   duplicateWindow: 12000,
   maxTransactions: 4096,
+  processingTimeout: 24000,
 };
+
+/**
+ * Finished entries (cached replies) expire on this grid, ms: many replies finished within one
+ * step share one timer firing instead of one firing per reply about a millisecond apart. A
+ * reply stays cached up to this much longer than the duplicate window, which does no harm.
+ */
+const DONE_GRANULARITY = 1000;
 
 /** A complete confirmed request for the host to execute. */
 export interface IncomingRequest<P = unknown> {
@@ -105,6 +120,8 @@ export interface ServerTsmCounters {
   aborts: number;
   /** Replies for requests that were superseded or timed out before the handler answered. */
   lateReplies: number;
+  /** Requests dropped because the host did not answer within the processing timeout. */
+  unanswered: number;
 }
 
 const ABORT_SEGMENTATION_NOT_SUPPORTED = 4;
@@ -124,6 +141,7 @@ export class ServerTsm<P = unknown> {
   readonly options: ServerTsmOptions;
   readonly counters: ServerTsmCounters = {
     requests: 0, duplicatesIgnored: 0, duplicatesAnswered: 0, segmentedResponses: 0, segmentedRequests: 0, aborts: 0, lateReplies: 0,
+    unanswered: 0,
   };
   private readonly host: ServerTsmHost<P>;
   private readonly entries = new Map<string, Entry<P>>();
@@ -133,6 +151,7 @@ export class ServerTsm<P = unknown> {
     this.host = host;
     this.options = { ...DEFAULT_SERVER_TSM_OPTIONS, ...options };
     this.options.maxSegments = Math.min(MAX_SEGMENTS, this.options.maxSegments);
+    if (options.processingTimeout === undefined) this.options.processingTimeout = 2 * this.options.duplicateWindow;
   }
 
   /** Transactions held (in progress or cached). */
@@ -159,7 +178,7 @@ export class ServerTsm<P = unknown> {
         if (e.sender.done) {
           e.sender = undefined;
           e.state = 'done';
-          this.setDeadline(e, now + this.options.duplicateWindow);
+          this.setDoneDeadline(e, now);
         } else {
           this.setDeadline(e, now + this.options.segmentTimeout);
           this.sendSegments(e, next);
@@ -227,7 +246,7 @@ export class ServerTsm<P = unknown> {
     }
     e.reply = reply;
     e.state = 'done';
-    this.setDeadline(e, now + o.duplicateWindow);
+    this.setDoneDeadline(e, now);
     this.host.send(req.peer, reply);
   }
 
@@ -239,15 +258,21 @@ export class ServerTsm<P = unknown> {
 
   nextDeadline(): number | undefined {
     let d: number | undefined;
-    for (const e of this.entries.values()) if (e.state !== 'processing' && (d === undefined || e.deadline < d)) d = e.deadline;
+    for (const e of this.entries.values()) if (d === undefined || e.deadline < d) d = e.deadline;
     return d;
   }
 
   tick(now: number): void {
-    for (const e of [...this.entries.values()]) {
-      if (e.state === 'processing' || e.deadline > now) continue;
+    // Deleting the entry being visited is safe while iterating a Map, and nothing below adds one.
+    for (const e of this.entries.values()) {
+      if (e.deadline > now) continue;
       switch (e.state) {
         case 'done':
+          this.entries.delete(e.key);
+          break;
+        case 'processing':
+          // the host never answered: forget the request (a late answer counts as lateReplies)
+          this.counters.unanswered++;
           this.entries.delete(e.key);
           break;
         case 'receiving':
@@ -271,6 +296,17 @@ export class ServerTsm<P = unknown> {
   private setDeadline(e: Entry<P>, t: number): void {
     e.deadline = t;
     if (this.wakeHint === undefined || t < this.wakeHint) this.wakeHint = t;
+  }
+
+  /** Finished: keep the reply for duplicates for the duplicate window, rounded up to the grid. */
+  private setDoneDeadline(e: Entry<P>, now: number): void {
+    this.setDeadline(e, Math.ceil((now + this.options.duplicateWindow) / DONE_GRANULARITY) * DONE_GRANULARITY);
+  }
+
+  /** Forget every transaction (the endpoint is closing): answers that come later are dropped. */
+  clear(): void {
+    this.entries.clear();
+    this.wakeHint = undefined;
   }
 
   private request(peer: P, peerKey: string, pdu: ConfirmedRequestPdu, now: number): void {
@@ -314,6 +350,7 @@ export class ServerTsm<P = unknown> {
     }
     this.entries.set(key, e);
     if (!pdu.segmented) {
+      this.setDeadline(e, now + this.options.processingTimeout);
       this.host.dispatch(request);
       return;
     }
@@ -349,6 +386,7 @@ export class ServerTsm<P = unknown> {
         ack(res.sequenceNumber, false);
         e.receiver = undefined;
         e.state = 'processing';
+        this.setDeadline(e, now + this.options.processingTimeout);
         e.request.data = res.data;
         this.host.dispatch(e.request);
     }
@@ -371,7 +409,7 @@ export class ServerTsm<P = unknown> {
     e.sender = undefined;
     e.receiver = undefined;
     e.reply = reply;
-    this.setDeadline(e, now + this.options.duplicateWindow);
+    this.setDoneDeadline(e, now);
     this.host.send(e.request.peer, reply);
   }
 

@@ -10,8 +10,10 @@ import { Value } from '../../../src/lib/bacnet/codec/values';
 import { decodeFrame } from '../../../src/lib/bacnet/frame';
 import { PduType } from '../../../src/lib/bacnet/apdu';
 import {
-  BacnetAbortError, BacnetError, BacnetRejectError, BacnetTimeoutError, BackPressureError, CancelledError, SendFailedError,
+  BacnetAbortError, BacnetError, BacnetRejectError, BacnetTimeoutError, BackPressureError, CancelledError, SendFailedError, TooLargeError,
 } from '../../../src/lib/bacnet/errors';
+import { BacnetServer } from '../../../src/lib/bacnet/server/server';
+import { RejectReason } from '../../../src/lib/bacnet/enums/errors';
 import { FakeClock, MemoryNet, type Datagram } from '../../helpers/bacnet-memnet';
 
 function setup(opts: { client?: ConstructorParameters<typeof BacnetEndpoint>[1]; server?: ConstructorParameters<typeof BacnetEndpoint>[1] } = {}) {
@@ -300,4 +302,85 @@ test('DeviceCommunicationControl disable: only DCC and ReinitializeDevice are an
   assert.equal(server.communicationState, 'enable');
   await client.close();
   await server.close();
+});
+
+test('a request too large for the device rejects and leaves nothing in flight, no deadline behind', async () => {
+  const { clock, client, server } = setup();
+  const specs = Array.from({ length: 40 }, (_, i) => ({ objectId: { type: 2, instance: i }, values: [{ propertyId: 85, value: [Value.real(i)] }] }));
+  // too large for a device without segmentation; then for one with a nonsense max APDU of 5
+  for (const options of [{ maxApdu: 50, segmentation: 3 }, { maxApdu: 5 }]) {
+    await assert.rejects(client.confirmedRequest('10.0.0.2', 'write-property-multiple', { specs }, options), TooLargeError);
+    assert.equal(client.stats().inFlight, 0);
+    assert.equal(client.stats().queued, 0);
+    assert.equal(client.client.nextDeadline(), undefined);
+  }
+  await clock.advance(10);
+  assert.equal(clock.pending, 0, 'no timer re-armed');
+  await client.close();
+  await server.close();
+});
+
+test('an answer that cannot be sent is reported as a warning, never an unhandled rejection; close() drops work in progress', async () => {
+  const { clock, client, server, net } = setup({ client: { apduTimeout: 500, retries: 0 } });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  server.onConfirmed('read-property', async (req) => {
+    await gate;
+    return { ...req, value: [Value.real(1)] };
+  });
+  const warnings: string[] = [];
+  server.on('warning', (t) => warnings.push(t));
+  const p = client.confirmedRequest('10.0.0.2', 'read-property', { objectId: ai1, propertyId: 85 });
+  const timedOut = assert.rejects(p, BacnetTimeoutError);
+  await clock.settle();
+  assert.equal(server.server.size, 1);
+  // the socket fails synchronously when the answer is ready (as dgram does once closed)
+  server.transport.send = () => {
+    throw new Error('socket is gone');
+  };
+  release();
+  await clock.settle();
+  assert.ok(warnings.some((w) => /answering read-property failed: Error: socket is gone/.test(w)), warnings.join(' | '));
+  await clock.advance(500);
+  await timedOut;
+  // a handler still at work when the endpoint closes answers into nothing
+  const q = new BacnetEndpoint(net.transport('10.0.0.7', 47808), { clock });
+  q.onConfirmed('read-property', () => new Promise(() => undefined));
+  q.server.receive({ host: '10.0.0.8', port: 47808 }, '10.0.0.8:47808', {
+    type: PduType.CONFIRMED_REQUEST, segmented: false, moreFollows: false, segmentedResponseAccepted: true, maxSegments: 64, maxApdu: 1476, invokeId: 1, service: 12, data: Uint8Array.of(0x0c, 0, 0, 0, 1, 0x19, 85),
+  }, clock.now());
+  assert.equal(q.server.size, 1);
+  await q.close();
+  assert.equal(q.server.size, 0);
+  await client.close();
+  await server.close();
+});
+
+test('a malformed request gets the same reject reason from an endpoint handler as from the server', async () => {
+  const { clock, client, server } = setup();
+  server.onConfirmed('read-property', (req) => ({ ...req, value: [Value.real(1)] }));
+  const device = new BacnetServer({ device: { instance: 9, name: 'd', vendorId: 1 } });
+  // an array index beyond 2^53: parameter-out-of-range; a truncated request: missing-required-parameter
+  for (const hex of ['0c0000000119552d08ffffffffffffffff', '0c00000001', '0c00000001195529010000']) {
+    const data = Uint8Array.from(Buffer.from(hex, 'hex'));
+    const expected = device.handleConfirmed(12, data, { source: { host: '10.0.0.1', port: 47808 }, maxResponse: 1476 });
+    assert.equal(expected.kind, 'reject');
+    const p = client.confirmedRequestRaw('10.0.0.2', 12, data);
+    const r = assert.rejects(p, (e: unknown) => e instanceof BacnetRejectError && e.reason === (expected as { reason: number }).reason);
+    await clock.settle();
+    await r;
+  }
+  assert.equal((device.handleConfirmed(12, Uint8Array.from(Buffer.from('0c0000000119552d08ffffffffffffffff', 'hex')), { source: { host: '10.0.0.1', port: 47808 }, maxResponse: 1476 }) as { reason: number }).reason, RejectReason.parameterOutOfRange);
+  device.stop();
+  await client.close();
+  await server.close();
+});
+
+test('a DCC disable longer than setTimeout can hold (24.8 days) does not end after a millisecond', async () => {
+  const net = new MemoryNet();
+  const ep = new BacnetEndpoint(net.transport('10.0.0.3', 47808)); // the system clock
+  ep.setCommunication('disable', 40_000 * 60_000); // 40,000 minutes: within DCC's 65,535
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(ep.communicationState, 'disable');
+  await ep.close();
 });

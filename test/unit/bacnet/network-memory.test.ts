@@ -13,7 +13,7 @@ import { BvlcFunction, encodeBvlc, ipEndpointToMac, macToIpEndpoint } from '../.
 import { writeNpduHeader } from '../../../src/lib/bacnet/npdu';
 import { Writer } from '../../../src/lib/wire/writer';
 import { NoRouteError } from '../../../src/lib/bacnet/errors';
-import type { DuplicateDevice } from '../../../src/lib/bacnet/device-cache';
+import { DeviceCache, type DuplicateDevice } from '../../../src/lib/bacnet/device-cache';
 import type { RegistrationStatus } from '../../../src/lib/bacnet/foreign-device';
 import { FakeClock, MemoryNet, type MemoryTransport } from '../../helpers/bacnet-memnet';
 
@@ -216,7 +216,7 @@ function bbmd(net: MemoryNet, clock: FakeClock, answer: 'ok' | 'nak' | 'silent' 
       }
     }
   };
-  return { log, peers };
+  return { log, peers, transport: t };
 }
 
 test('foreign-device registration: registered, broadcasts distributed by the BBMD, renewed before the TTL runs out', async () => {
@@ -276,4 +276,34 @@ test('COV notifications: confirmed ones are acknowledged automatically, both are
   assert.equal(await ack, undefined);
   assert.deepEqual(got.sort(), [[12.5, true], [66.25, false]]);
   await Promise.all([client.close(), server.close()]);
+});
+
+test('a device announcing a max APDU outside 50..1476 is cached within it', () => {
+  const cache = new DeviceCache();
+  const iAm = (instance: number, maxApdu: number) => cache.update({ deviceId: { type: 8, instance }, maxApdu, segmentation: 3, vendorId: 1 }, { host: '10.0.0.9', port: 47800 + instance }, 0).device.maxApdu;
+  assert.equal(iAm(1, 5), 50);
+  assert.equal(iAm(2, 0), 50);
+  assert.equal(iAm(3, 480), 480);
+  assert.equal(iAm(4, 65535), 1476);
+  assert.equal(iAm(1, 1024), 1024, 'a later I-Am updates it');
+});
+
+test('a BVLC-Result counts for the registration only when it comes from the BBMD', async () => {
+  const clock = new FakeClock();
+  const net = new MemoryNet();
+  // the BBMD is silent; a stranger answers in its place
+  const b = bbmd(net, clock, 'silent');
+  const stranger: MemoryTransport = net.transport('10.9.0.66', 47808, '10.9.255.255');
+  const fd = new BacnetEndpoint(net.transport('10.1.0.5', 47808, '10.1.255.255'), { clock, bbmd: { host: '10.9.0.01', ttl: 60 } });
+  await clock.settle();
+  assert.equal(fd.registration!.state, 'registering');
+  stranger.send(encodeBvlc({ function: 0, resultCode: 0 }), '10.1.0.5', 47808, () => undefined);
+  await clock.settle();
+  assert.equal(fd.registration!.state, 'registering', 'not registered on a stranger\'s word');
+  assert.equal(fd.registration!.active, false);
+  // the BBMD itself (its address written with a leading zero in the options) is heard
+  b.transport.send(encodeBvlc({ function: 0, resultCode: 0 }), '10.1.0.5', 47808, () => undefined);
+  await clock.settle();
+  assert.equal(fd.registration!.state, 'registered');
+  await fd.close();
 });

@@ -95,3 +95,69 @@ test('server: same peer and invoke ID with other content is a new request', () =
   tsm.tick(20 + 12_000);
   assert.equal(tsm.size, 1, 'the cached reply expired; the second request is still in progress');
 });
+
+test('a request too large for the device ends at once and frees its invoke ID and in-flight slot', () => {
+  const { tsm, sent, done } = client();
+  const big = new Uint8Array(200);
+  // the device takes 50 octets and no segmented requests; then one that announced a nonsense max APDU of 5
+  const txn = tsm.request('A', 'A', { maxApdu: 50, maxSegments: Infinity, segmentedReceive: false }, 15, big, 0);
+  assert.equal(txn.state, 'done');
+  assert.equal(tsm.inFlight, 0);
+  assert.equal(tsm.nextDeadline(), undefined, 'no deadline left behind (a 0 would re-arm the timer every millisecond)');
+  assert.doesNotThrow(() => tsm.request('A', 'A', { maxApdu: 5, maxSegments: Infinity }, 15, big, 0));
+  assert.deepEqual(done.map((d) => d.outcome.kind), ['too-large', 'too-large']);
+  assert.equal(sent.length, 0);
+  assert.equal(tsm.inFlight, 0);
+  assert.equal(tsm.queued, 0);
+  assert.equal(tsm.nextDeadline(), undefined);
+  // the IDs were not leaked: all 255 of the peer's IDs can be in flight
+  for (let i = 0; i < 255; i++) tsm.request('A', 'A', limits, 12, Uint8Array.of(i), 0);
+  assert.equal(sent.length, 255);
+  assert.equal(tsm.queued, 0);
+});
+
+test('failWhere: queued requests are failed, never started and sent, while the in-flight ones end', () => {
+  const { tsm, sent, done } = client({ maxInFlight: 1 });
+  tsm.request('A', 'A', limits, 15, Uint8Array.of(1), 0); // in flight
+  for (let i = 2; i <= 4; i++) tsm.request('A', 'A', limits, 15, Uint8Array.of(i), 0); // queued writes
+  tsm.request('B', 'B', limits, 15, Uint8Array.of(9), 0); // queued for another peer
+  assert.equal(sent.length, 1);
+  const n = tsm.failWhere((t) => t.peer === 'A', { kind: 'cancelled' }, 0);
+  assert.equal(n, 4);
+  assert.deepEqual(done.map((d) => [d.txn.peer, d.outcome.kind]), [['A', 'cancelled'], ['A', 'cancelled'], ['A', 'cancelled'], ['A', 'cancelled']]);
+  assert.deepEqual(sent.map((s) => s.peer), ['A', 'B'], 'none of the failed queued requests went out; the spared one started');
+  tsm.cancelAll(0);
+  assert.equal(sent.length, 2, 'closing sends nothing');
+  assert.equal(tsm.inFlight, 0);
+  assert.equal(tsm.queued, 0);
+});
+
+test('server: a request the host never answers is dropped after the processing timeout', () => {
+  const dispatched: Array<IncomingRequest<string>> = [];
+  const sent: Apdu[] = [];
+  const tsm = new ServerTsm<string>({ send: (_p, a) => void sent.push(a), dispatch: (r) => void dispatched.push(r) }, { duplicateWindow: 1000, maxTransactions: 2 });
+  const req = (invokeId: number): Apdu => ({ type: 0, segmented: false, moreFollows: false, segmentedResponseAccepted: true, maxSegments: 64, maxApdu: 1476, invokeId, service: 12, data: Uint8Array.of(invokeId) });
+  tsm.receive('A', 'A', req(1), 0);
+  tsm.receive('A', 'A', req(2), 0);
+  tsm.receive('A', 'A', req(3), 0);
+  assert.equal(dispatched.length, 2);
+  assert.equal(tsm.counters.aborts, 1, 'the table is full of requests in progress');
+  assert.equal(tsm.nextDeadline(), 2000, 'requests in progress have a deadline (twice the duplicate window)');
+  tsm.tick(1999);
+  assert.equal(tsm.size, 2);
+  tsm.tick(2000);
+  assert.equal(tsm.size, 0);
+  assert.equal(tsm.counters.unanswered, 2);
+  tsm.respond(dispatched[0]!, { kind: 'simple-ack' }, 2001);
+  assert.equal(tsm.counters.lateReplies, 1);
+  const before = sent.length;
+  assert.equal(before, 1, 'only the abort went out');
+  tsm.receive('A', 'A', req(4), 2002);
+  assert.equal(dispatched.length, 3, 'room again');
+  // a reply is cached on a coarse grid: replies finished close together expire in one firing
+  tsm.respond(dispatched[2]!, { kind: 'simple-ack' }, 2003);
+  assert.equal(tsm.nextDeadline(), 4000);
+  tsm.clear();
+  assert.equal(tsm.size, 0);
+  assert.equal(tsm.nextDeadline(), undefined);
+});

@@ -114,6 +114,11 @@ export class CovSubscription {
     this.#lifetime = Math.max(1, Math.round(req.lifetime ?? opts.lifetime));
     this.#confirmed = req.confirmed ?? opts.confirmed;
     this.#pollInterval = req.pollInterval ?? opts.pollInterval;
+    // Checked now, in the caller's hands: the fallback to polling comes later from a timer or a
+    // failed subscription, where a bad interval could only fail out of sight.
+    if (!(this.#pollInterval > 0) || !Number.isFinite(this.#pollInterval)) {
+      throw new RangeError(`COV poll fallback interval must be a positive number of ms, not ${this.#pollInterval}`);
+    }
   }
 
   /** Re-read after an await (the mode may have changed meanwhile). */
@@ -256,12 +261,17 @@ export class CovSubscription {
     this.#set('polling', reason);
     if (this.#poll) return;
     const props = this.propertyId !== undefined ? [this.propertyId] : [PropertyIdentifier.presentValue, PropertyIdentifier.statusFlags];
-    this.#poll = this.manager.client.polls.add(this.req.device, props.map((propertyId) => ({ objectId: this.objectId, propertyId })), this.#pollInterval, (results) => {
-      if (this.#mode !== 'polling') return;
-      const values: PropertyValue[] = [];
-      for (const r of results) if (r.value) values.push({ propertyId: r.ref.propertyId, value: r.value });
-      if (values.length) this.#deliver(values, 'poll');
-    });
+    try {
+      this.#poll = this.manager.client.polls.add(this.req.device, props.map((propertyId) => ({ objectId: this.objectId, propertyId })), this.#pollInterval, (results) => {
+        if (this.#mode !== 'polling') return;
+        const values: PropertyValue[] = [];
+        for (const r of results) if (r.value) values.push({ propertyId: r.ref.propertyId, value: r.value });
+        if (values.length) this.#deliver(values, 'poll');
+      });
+    } catch (e) {
+      // called from timers and promise callbacks: nothing may escape (the interval is checked at creation)
+      this.manager.emitWarning(`cannot poll ${this.#what()} instead of COV: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   #toCov(): void {
@@ -360,11 +370,11 @@ export class CovManager {
   /** Subscribe (and keep subscribed) to one object or property of a device. */
   subscribe(req: CovRequest, listener: CovListener): CovSubscription {
     if (!Number.isInteger(req.processId) || req.processId < 0 || req.processId > 0xffffffff) throw new RangeError(`subscriber process identifier ${req.processId} outside 0..2^32-1`);
+    const s = new CovSubscription(this, req, listener, this.options); // throws on a bad request, before anything is set up
     if (!this.#listening) {
       this.client.endpoint.on('cov-notification', this.#onNotification);
       this.#listening = true;
     }
-    const s = new CovSubscription(this, req, listener, this.options);
     this.#subs.add(s);
     s.start();
     return s;

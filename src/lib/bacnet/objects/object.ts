@@ -22,6 +22,7 @@ import { checkConforms, splitElements } from './conform';
 import { DEFAULT_WRITE_PRIORITY, MINIMUM_ON_OFF_PRIORITY, PriorityArray } from './command';
 import type { ObjectTypeDef } from './types';
 import type { PropertyDef } from './properties';
+import { setLongTimeout } from '../timer';
 
 /** Who changed a property: a remote client, the local flow, or a server engine (schedule, reporting). */
 export type ChangeSource = 'network' | 'local' | 'engine';
@@ -42,9 +43,15 @@ export interface ObjectHost {
 export const standaloneHost: ObjectHost = {
   now: () => Date.now(),
   setTimer: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return () => clearTimeout(t);
+    // no database to count a failure in: report it as a process warning rather than let it escape the timer
+    const t = setLongTimeout(() => {
+      try {
+        fn();
+      } catch (e) {
+        process.emitWarning(`BACnet object timer failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }, ms);
+    return () => t.cancel();
   },
   nameInUse: () => false,
   changed: () => undefined,

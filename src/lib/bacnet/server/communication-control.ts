@@ -14,8 +14,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './database';
+import type { CommunicationState } from '../endpoint';
 
-export type CommunicationState = 'enable' | 'disable' | 'disable-initiation';
+export type { CommunicationState };
 export const COMMUNICATION_STATES: readonly CommunicationState[] = ['enable', 'disable', 'disable-initiation'];
 
 /** Constant-time check of a request's password against the configured one (no password configured: anything passes). */

@@ -12,6 +12,7 @@ import { ObjectType } from '../enums/object-type';
 import { BacnetObject, type ChangeSource, type ObjectHost } from '../objects/object';
 import { DeviceObject } from '../objects/device';
 import { PropertyAccessError } from '../objects/errors';
+import { setLongTimeout } from '../timer';
 
 /** Wall clock and timers, injectable so engines run on fake time in tests. */
 export interface Clock {
@@ -24,9 +25,9 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer: (ms, fn) => {
-    const t = setTimeout(fn, Math.max(0, Math.min(ms, 0x7fffffff)));
-    t.unref?.();
-    return () => clearTimeout(t);
+    // delays beyond setTimeout's 24.8 days (a DCC duration of up to 45.5 days) are chained
+    const t = setLongTimeout(fn, ms);
+    return () => t.cancel();
   },
 };
 
@@ -56,7 +57,7 @@ export class ObjectDatabase implements ObjectHost {
   #offset = 0;
   /** Set while a change is being dispatched (listeners may cause further changes). */
   #depth = 0;
-  /** Errors thrown by listeners (counted, never propagated to the writer). */
+  /** Errors thrown by listeners and timer callbacks (counted, never propagated to the writer or the event loop). */
   listenerErrors = 0;
   lastListenerError: unknown;
 
@@ -72,8 +73,13 @@ export class ObjectDatabase implements ObjectHost {
     return this.clock.now() + this.#offset;
   }
 
+  /**
+   * Every engine timer (COV, schedules, trend logs, intrinsic reporting, minimum on/off times)
+   * runs through here: a callback that throws is counted like a listener error instead of
+   * escaping into the event loop (where it would end the process).
+   */
   setTimer(ms: number, fn: () => void): () => void {
-    return this.clock.setTimer(ms, fn);
+    return this.clock.setTimer(ms, () => this.#safe(fn));
   }
 
   nameInUse(name: string, except: BacnetObject): boolean {

@@ -10,8 +10,10 @@
  *  - every unconfirmed service of UNCONFIRMED_HANDLERS replaces the endpoint's default handling
  *    (its own Who-Is answer among them) until `unbind`;
  *  - what the server initiates (I-Am, I-Have, COV and event notifications) goes out through the
- *    endpoint; DeviceCommunicationControl state is mirrored into the endpoint so that its own
- *    filtering (16.1) and the client nodes sharing it follow the device.
+ *    endpoint; the endpoint takes its DeviceCommunicationControl state from the server's
+ *    CommunicationControl (one state, nothing mirrored), so that its own filtering (16.1) and
+ *    the client nodes sharing it follow the device at once, timed expiry and
+ *    ReinitializeDevice included.
  */
 import type { BacnetEndpoint, RequestContext } from '../endpoint';
 import { BacnetAbortError, BacnetError, BacnetRejectError } from '../errors';
@@ -102,10 +104,7 @@ export function bindServer(server: BacnetServer, endpoint: BacnetEndpoint, opts:
   for (const name of Object.keys(UNCONFIRMED_HANDLERS) as UnconfirmedServiceName[]) {
     removers.push(endpoint.onUnconfirmed(name, (req, ctx) => server.unconfirmed(name, req, ctx.source, ctx.broadcast)));
   }
-  removers.push(server.onEvent((e) => {
-    if (e.type === 'dcc') endpoint.setCommunication(e.state, e.durationMinutes ? e.durationMinutes * 60_000 : undefined);
-  }));
-  endpoint.setCommunication(server.dcc.state);
+  removers.push(endpoint.useCommunicationSource(server.dcc));
 
   return () => {
     for (const r of removers.splice(0)) {
@@ -116,6 +115,5 @@ export function bindServer(server: BacnetServer, endpoint: BacnetEndpoint, opts:
       }
     }
     server.setNetwork(undefined);
-    if (!endpoint.isClosed) endpoint.setCommunication('enable');
   };
 }

@@ -3,8 +3,8 @@
  * socket of its own (ASHRAE 135-2020 Clause 5.4.5 responding BACnet-user; the services of
  * Clauses 13..16 listed in `CONFIRMED_HANDLERS` and `UNCONFIRMED_HANDLERS`).
  *
- * The transport hands it decoded APDU service data (`handleConfirmed`, `handleUnconfirmed`) and
- * sends what it returns: a SimpleACK, a ComplexACK with service data, an Error, a Reject or an
+ * The transport hands it the service data of confirmed requests (`handleConfirmed`) and the
+ * decoded unconfirmed requests (`unconfirmed`), and sends what it returns: a SimpleACK, a ComplexACK with service data, an Error, a Reject or an
  * Abort, or nothing at all while DeviceCommunicationControl has disabled the device (16.1).
  * Undecodable requests are rejected with the reason that fits (18.8); a confirmed service
  * without a handler is rejected with unrecognized-service (18.8, 20.1.8). Nothing
@@ -14,15 +14,13 @@
  * Protocol_Services_Supported and Protocol_Object_Types_Supported of the Device object are computed
  * from these tables and from the object-type registry, so the device announces exactly what it does.
  */
-import { Reader } from '../../wire/reader';
 import { Writer } from '../../wire/writer';
-import { DecodeError } from '../../wire/errors';
 import {
   CONFIRMED_SERVICES, type ConfirmedAckOf, type ConfirmedRequestOf, type ConfirmedServiceName, type ServiceCodec,
-  UNCONFIRMED_SERVICES, type UnconfirmedRequestOf, type UnconfirmedServiceName,
+  type UnconfirmedRequestOf, type UnconfirmedServiceName, decodeRequestOrReject,
 } from '../services/registry';
 import { encodeServiceError } from '../services/errors';
-import { ConfirmedServiceChoice, SERVICES_SUPPORTED_BITS, ServicesSupported, UnconfirmedServiceChoice } from '../enums/services';
+import { ConfirmedServiceChoice, SERVICES_SUPPORTED_BITS, ServicesSupported } from '../enums/services';
 import { ObjectType } from '../enums/object-type';
 import { RejectReason } from '../enums/errors';
 import type { ObjectId } from '../codec/primitives';
@@ -130,16 +128,6 @@ export interface ServerStats {
 
 const DCC_CHOICE = ConfirmedServiceChoice.deviceCommunicationControl;
 const REINIT_CHOICE = ConfirmedServiceChoice.reinitializeDevice;
-
-/** The reject reason for a request whose parameters do not decode (18.8). */
-export function rejectReasonFor(e: DecodeError, dataLength: number): number {
-  const m = e.message;
-  if (/trailing/.test(m)) return RejectReason.tooManyArguments;
-  if (/needs \d+ byte/.test(m) && e.offset >= dataLength) return RejectReason.missingRequiredParameter;
-  if (/expected (opening|closing|context|application) tag/.test(m) && e.offset >= dataLength) return RejectReason.missingRequiredParameter;
-  if (/outside|beyond|exceeds|range/.test(m)) return RejectReason.parameterOutOfRange;
-  return RejectReason.invalidTag;
-}
 
 export class BacnetServer {
   readonly db: ObjectDatabase;
@@ -302,12 +290,14 @@ export class BacnetServer {
     }
     let req: unknown;
     try {
-      const r = new Reader(data);
-      req = codec.decodeRequest(r);
-      r.expectEnd(codec.name);
+      const decoded = decodeRequestOrReject(data, codec.decodeRequest, codec.name);
+      if ('reject' in decoded) {
+        this.stats.rejects++;
+        return { kind: 'reject', reason: decoded.reject };
+      }
+      req = decoded.value;
     } catch (e) {
       this.stats.rejects++;
-      if (e instanceof DecodeError) return { kind: 'reject', reason: rejectReasonFor(e, data.length) };
       this.#internal(e);
       return { kind: 'reject', reason: RejectReason.other };
     }
@@ -353,30 +343,6 @@ export class BacnetServer {
     if (!handler) return;
     try {
       handler(this.#ctx, req, source, broadcast);
-    } catch (e) {
-      this.#internal(e);
-    }
-  }
-
-  /** Serve an unconfirmed request. Never throws; malformed requests are dropped. */
-  handleUnconfirmed(choice: number, data: Uint8Array, source: PeerAddress, broadcast = false): void {
-    this.stats.unconfirmed++;
-    if (!this.dcc.canRespond()) return;
-    const name = UnconfirmedServiceChoice.nameOf(choice) as UnconfirmedServiceName | undefined;
-    const handler = name ? (UNCONFIRMED_HANDLERS[name] as UnconfirmedHandler<UnconfirmedServiceName> | undefined) : undefined;
-    if (!handler || !name) return;
-    const codec = UNCONFIRMED_SERVICES[name] as unknown as ServiceCodec<unknown, never>;
-    let req: unknown;
-    try {
-      const r = new Reader(data);
-      req = codec.decodeRequest(r);
-      r.expectEnd(codec.name);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) this.#internal(e);
-      return;
-    }
-    try {
-      handler(this.#ctx, req as never, source, broadcast);
     } catch (e) {
       this.#internal(e);
     }

@@ -23,6 +23,8 @@ import { type ObjectDatabase, type PropertyChange, objectKey } from './database'
 
 interface LogState {
   timer?: () => void;
+  /** Log_DeviceObjectProperty, decoded when the log is configured (undefined: none usable). */
+  ref?: DeviceObjectPropertyReference;
   last?: BacnetValue[];
   lastFlags?: boolean[];
   wasActive: boolean;
@@ -124,6 +126,10 @@ export class TrendLogEngine {
     if (!s) this.#state.set(k, (s = { wasActive: false }));
     s.timer?.();
     delete s.timer;
+    // decoded here once rather than on every property change of the device (#onChange)
+    const ref = this.#reference(log);
+    if (ref) s.ref = ref;
+    else delete s.ref;
     const now = this.#db.now();
     const active = this.active(log, now);
     if (active !== s.wasActive) {
@@ -166,7 +172,8 @@ export class TrendLogEngine {
   }
 
   #record(log: TrendLogObject, now: number): void {
-    const ref = this.#reference(log);
+    const s = this.#state.get(objectKey(log.id));
+    const ref = s ? s.ref : this.#reference(log);
     if (!ref) return;
     const target = this.#db.get(ref.objectId);
     let datum: LogRecord['datum'];
@@ -176,7 +183,6 @@ export class TrendLogEngine {
       const value = target.read(ref.propertyId, ref.arrayIndex);
       datum = datumOf(value);
       if (target.has(P.statusFlags)) flags = target.statusFlags();
-      const s = this.#state.get(objectKey(log.id));
       if (s) {
         s.last = value;
         s.lastFlags = flags;
@@ -196,11 +202,11 @@ export class TrendLogEngine {
     }
     if (!this.#state.size) return;
     for (const [k, s] of this.#state) {
-      const log = this.#findLog(k);
-      if (!log || this.#loggingType(log) !== LoggingType.cov) continue;
-      const ref = this.#reference(log);
+      const ref = s.ref;
       if (!ref || ref.objectId.type !== o.id.type || ref.objectId.instance !== o.id.instance) continue;
       if (!c.properties.includes(ref.propertyId) && !c.properties.includes(P.statusFlags)) continue;
+      const log = this.#findLog(k);
+      if (!log || this.#loggingType(log) !== LoggingType.cov) continue;
       const now = this.#db.now();
       if (!this.active(log, now)) continue;
       if (this.#covDue(log, o, ref, s)) this.#record(log, now);

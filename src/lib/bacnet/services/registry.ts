@@ -7,8 +7,9 @@
  */
 import { Reader } from '../../wire/reader';
 import { Writer } from '../../wire/writer';
-import { LocalProtocolError } from '../../wire/errors';
+import { DecodeError, LocalProtocolError } from '../../wire/errors';
 import { ConfirmedServiceChoice, UnconfirmedServiceChoice } from '../enums/services';
+import { RejectReason } from '../enums/errors';
 import * as wi from './who-is';
 import * as wh from './who-has';
 import * as rp from './read-property';
@@ -138,4 +139,33 @@ export function decodeWhole<T>(data: Uint8Array, decode: (r: Reader) => T, what:
   const v = decode(r);
   r.expectEnd(what);
   return v;
+}
+
+/**
+ * The reject reason for request service data of `dataLength` octets that failed to decode with
+ * `e` (18.8, 20.1.8): trailing octets are too-many-arguments; running out of data is
+ * missing-required-parameter; a value out of bounds is parameter-out-of-range; anything else
+ * invalid-tag.
+ */
+export function rejectReasonFor(e: DecodeError, dataLength: number): number {
+  // the text after "<field> at offset <n>: " (a field name such as 'read range' says nothing)
+  const head = `${e.field} at offset ${e.offset}: `;
+  const m = e.message.startsWith(head) ? e.message.slice(head.length) : e.message;
+  if (/trailing/.test(m)) return RejectReason.tooManyArguments;
+  if (e.offset >= dataLength && /needs \d+ byte|missing|\bexpected\b/.test(m)) return RejectReason.missingRequiredParameter;
+  if (/outside|beyond|exceeds|range/.test(m)) return RejectReason.parameterOutOfRange;
+  return RejectReason.invalidTag;
+}
+
+/**
+ * Decode a request's service data completely, or say with which reason to reject it when it
+ * does not decode (`rejectReasonFor`). Errors other than DecodeError propagate.
+ */
+export function decodeRequestOrReject<T>(data: Uint8Array, decode: (r: Reader) => T, what: string): { value: T } | { reject: number } {
+  try {
+    return { value: decodeWhole(data, decode, what) };
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    return { reject: rejectReasonFor(e, data.length) };
+  }
 }

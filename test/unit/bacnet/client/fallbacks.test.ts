@@ -161,6 +161,16 @@ test('COV accepted but no notification: polling after the notify timeout; back t
   await sub.cancel();
 });
 
+test('a COV subscription with no usable poll fallback interval is refused when it is created', async () => {
+  const { client, addr } = await pair();
+  for (const pollInterval of [0, -5, Number.NaN, Infinity]) {
+    assert.throws(() => client.cov.subscribe({ device: addr, objectId: 'ai:1', processId: 8, pollInterval }, { values: () => undefined }), RangeError, String(pollInterval));
+  }
+  const bad = await pair({ cov: { pollInterval: 0 } });
+  assert.throws(() => bad.client.cov.subscribe({ device: bad.addr, objectId: 'ai:1', processId: 8 }, { values: () => undefined }), /poll fallback interval/);
+  assert.equal(client.cov.size + bad.client.cov.size, 0, 'nothing was set up');
+});
+
 test('a short lifetime is renewed before it runs out; cancel sends the cancellation', async () => {
   const { dev, ep, client, addr } = await pair({ cov: { lifetime: 1, renewAt: 0.5 } });
   const reqs: Array<{ lifetime?: number }> = [];

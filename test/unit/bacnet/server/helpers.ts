@@ -4,10 +4,12 @@
  */
 import { Reader } from '../../../../src/lib/wire/reader';
 import { Writer } from '../../../../src/lib/wire/writer';
+import { DecodeError } from '../../../../src/lib/wire/errors';
 import {
   CONFIRMED_SERVICES, type ConfirmedAckOf, type ConfirmedRequestOf, type ConfirmedServiceName, type ServiceCodec,
-  UNCONFIRMED_SERVICES, type UnconfirmedRequestOf, type UnconfirmedServiceName,
+  UNCONFIRMED_SERVICES, type UnconfirmedRequestOf, type UnconfirmedServiceName, decodeWhole,
 } from '../../../../src/lib/bacnet/services/registry';
+import { UnconfirmedServiceChoice } from '../../../../src/lib/bacnet/enums/services';
 import { decodeServiceError, type ServiceErrorInfo } from '../../../../src/lib/bacnet/services/errors';
 import type { Clock } from '../../../../src/lib/bacnet/server/database';
 import type { PeerAddress, ServerNetwork } from '../../../../src/lib/bacnet/server/network';
@@ -111,6 +113,26 @@ export function encodeUnconfirmed<N extends UnconfirmedServiceName>(service: N, 
   const w = new Writer(64);
   codec.encodeRequest(w, req);
   return w.finish();
+}
+
+/**
+ * Deliver an unconfirmed request the way a bound endpoint does (bindServer registers every
+ * service of UNCONFIRMED_HANDLERS with `endpoint.onUnconfirmed`): the whole service data is
+ * decoded first, a malformed request is dropped (the endpoint counts it), then
+ * `server.unconfirmed` serves it. Services without a codec are ignored, as by the endpoint.
+ */
+export function handleUnconfirmed(server: BacnetServer, choice: number, data: Uint8Array, source: PeerAddress, broadcast = false): void {
+  const name = UnconfirmedServiceChoice.nameOf(choice) as UnconfirmedServiceName | undefined;
+  const codec = name ? (UNCONFIRMED_SERVICES[name] as unknown as ServiceCodec<unknown, never> | undefined) : undefined;
+  if (!name || !codec) return;
+  let req: unknown;
+  try {
+    req = decodeWhole(data, codec.decodeRequest, codec.name);
+  } catch (e) {
+    if (e instanceof DecodeError) return;
+    throw e;
+  }
+  server.unconfirmed(name, req as never, source, broadcast);
 }
 
 export type Outcome<N extends ConfirmedServiceName> =

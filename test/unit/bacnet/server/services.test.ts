@@ -1,5 +1,5 @@
 /**
- * The service handlers through BacnetServer.handleConfirmed / handleUnconfirmed, with requests
+ * The service handlers through BacnetServer.handleConfirmed / unconfirmed, with requests
  * encoded and responses decoded by the stack's codecs: ReadProperty, ReadPropertyMultiple
  * (ALL / REQUIRED / OPTIONAL, per-property errors), WriteProperty / WritePropertyMultiple,
  * Who-Is / Who-Has, DeviceCommunicationControl and ReinitializeDevice with passwords,
@@ -15,7 +15,7 @@ import { RejectReason } from '../../../../src/lib/bacnet/enums/errors';
 import { Value } from '../../../../src/lib/bacnet/codec/values';
 import { PROPERTY_ALL, PROPERTY_OPTIONAL, PROPERTY_REQUIRED } from '../../../../src/lib/bacnet/services/read-property-multiple';
 import type { ServerEvent } from '../../../../src/lib/bacnet/server/events';
-import { CLIENT, OTHER, ack, call, encodeUnconfirmed, errorOf, makeServer } from './helpers';
+import { CLIENT, OTHER, ack, call, encodeUnconfirmed, errorOf, handleUnconfirmed, makeServer } from './helpers';
 
 const dev = { type: O.device, instance: 1234 };
 const av1 = { type: O.analogValue, instance: 1 };
@@ -137,7 +137,7 @@ test('WritePropertyMultiple stops at the first failure and names it', () => {
 
 test('Who-Is honours the range, Who-Has finds by id and name', () => {
   const { server, net } = demo();
-  const whoIs = (low?: number, high?: number) => server.handleUnconfirmed(UnconfirmedServiceChoice.whoIs,
+  const whoIs = (low?: number, high?: number) => handleUnconfirmed(server, UnconfirmedServiceChoice.whoIs,
     encodeUnconfirmed('who-is', low === undefined ? {} : { lowLimit: low, highLimit: high! }), CLIENT);
   whoIs();
   whoIs(1000, 2000);
@@ -148,17 +148,17 @@ test('Who-Is honours the range, Who-Has finds by id and name', () => {
   assert.equal(iAms.length, 3);
   assert.deepEqual(iAms[0]!.to, CLIENT);
   assert.deepEqual(iAms[0]!.request, { deviceId: dev, maxApdu: 1476, segmentation: 0, vendorId: 999 });
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'temp' }), CLIENT);
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectId: av1 }), CLIENT);
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'nope' }), CLIENT);
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { lowLimit: 1, highLimit: 5, objectName: 'temp' }), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'temp' }), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectId: av1 }), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'nope' }), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { lowLimit: 1, highLimit: 5, objectName: 'temp' }), CLIENT);
   const iHaves = net.take('i-have');
   assert.deepEqual(iHaves.map((s) => s.request), [
     { deviceId: dev, objectId: { type: O.analogInput, instance: 1 }, objectName: 'temp' },
     { deviceId: dev, objectId: av1, objectName: 'setpoint' },
   ]);
   // malformed unconfirmed requests are dropped
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoIs, Uint8Array.of(0x09), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoIs, Uint8Array.of(0x09), CLIENT);
   assert.equal(net.sent.length, 0);
 });
 
@@ -168,16 +168,16 @@ test('DeviceCommunicationControl: password, disable, disable-initiation, duratio
   assert.equal(errorOf(call(server, 'device-communication-control', { enableDisable: 1 })), 'security/password-failure');
   assert.equal(call(server, 'device-communication-control', { enableDisable: 1, password: 'secret', timeDuration: 2 }).kind, 'simple-ack');
   assert.equal(call(server, 'read-property', { objectId: dev, propertyId: P.objectName }).kind, 'none');
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoIs, encodeUnconfirmed('who-is', {}), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoIs, encodeUnconfirmed('who-is', {}), CLIENT);
   assert.equal(net.take('i-am').length, 0);
   clock.advance(120_000);
   assert.equal(server.dcc.state, 'enable');
   assert.equal(call(server, 'read-property', { objectId: dev, propertyId: P.objectName }).kind, 'ack');
   call(server, 'device-communication-control', { enableDisable: 2, password: 'secret' });
   assert.equal(call(server, 'read-property', { objectId: dev, propertyId: P.objectName }).kind, 'ack');
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoIs, encodeUnconfirmed('who-is', {}), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoIs, encodeUnconfirmed('who-is', {}), CLIENT);
   assert.equal(net.take('i-am').length, 1, 'I-Am still answers Who-Is under disable-initiation');
-  server.handleUnconfirmed(UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'temp' }), CLIENT);
+  handleUnconfirmed(server, UnconfirmedServiceChoice.whoHas, encodeUnconfirmed('who-has', { objectName: 'temp' }), CLIENT);
   assert.equal(net.take('i-have').length, 0);
   call(server, 'device-communication-control', { enableDisable: 0, password: 'secret' });
   assert.deepEqual(events.filter((e) => e.type === 'dcc').map((e) => e.type === 'dcc' && e.state), ['disable', 'enable', 'disable-initiation', 'enable']);
@@ -198,7 +198,7 @@ test('ReinitializeDevice: password, supported states, event', () => {
 
 test('TimeSynchronization sets the device clock', () => {
   const { server } = demo();
-  server.handleUnconfirmed(UnconfirmedServiceChoice.timeSynchronization, encodeUnconfirmed('time-synchronization', {
+  handleUnconfirmed(server, UnconfirmedServiceChoice.timeSynchronization, encodeUnconfirmed('time-synchronization', {
     time: { date: { year: 2030, month: 6, day: 1, weekday: 6 }, time: { hour: 12, minute: 30, second: 0, hundredths: 0 } },
   }), CLIENT);
   const d = ack(call(server, 'read-property', { objectId: dev, propertyId: P.localDate })).value[0] as { value: { year: number; month: number } };
@@ -269,7 +269,7 @@ test('unknown services and malformed requests are rejected; nothing throws', () 
     const data = Uint8Array.from({ length: (i % 40) + 1 }, () => Math.floor(Math.random() * 256));
     const choice = i % 35;
     assert.doesNotThrow(() => server.handleConfirmed(choice, data, info));
-    assert.doesNotThrow(() => server.handleUnconfirmed(i % 12, data, CLIENT));
+    assert.doesNotThrow(() => handleUnconfirmed(server, i % 12, data, CLIENT));
   }
   assert.equal(server.stats.internalErrors, 0, server.stats.lastInternalError);
 });

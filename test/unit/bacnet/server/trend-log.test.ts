@@ -76,6 +76,18 @@ test('COV logging follows the client COV increment; triggered logging; disable',
   assert.equal(errorOf(call(server, 'read-property', { objectId: log.id, propertyId: P.logBuffer })), 'property/read-access-denied');
 });
 
+test('COV logging follows Log_DeviceObjectProperty when it is pointed elsewhere', () => {
+  const { server, log, ai } = setup(LoggingType.cov);
+  const other = server.addObject(O.analogValue, { instance: 7, name: 'other', values: [[P.presentValue, [Value.real(0)]]] });
+  ai.setLocal(P.presentValue, [Value.real(25)]);
+  assert.deepEqual(data(log), ['log-status', 25]);
+  call(server, 'write-property', { objectId: log.id, propertyId: P.logDeviceObjectProperty, value: ref(other.id) });
+  ai.setLocal(P.presentValue, [Value.real(30)]);
+  assert.deepEqual(data(log), ['log-status', 25], 'the old object is no longer followed');
+  other.setLocal(P.presentValue, [Value.real(5)]);
+  assert.deepEqual(data(log), ['log-status', 25, 5]);
+});
+
 test('stop when full stops logging', () => {
   const { log, clock } = setup(LoggingType.polled, [[P.stopWhenFull, [Value.boolean(true)] as never]]);
   clock.advance(100_000);

@@ -71,8 +71,11 @@ export function reinitializeDevice(ctx: ServiceContext, req: ReinitializeDeviceR
   if (name === undefined) throw new ServiceReject('undefined-enumeration', `reinitialized state ${req.state}`);
   checkPassword(ctx, req.password);
   if (!RESTARTS.has(req.state)) throw new PropertyAccessError('services', 'optional-functionality-not-supported', `${name} is not supported`);
-  // A (simulated) restart ends a communication disable (16.1).
-  if (req.state !== ReinitializedState.activateChanges) ctx.dcc.set('enable');
+  // A (simulated) restart ends a communication disable (16.1); the owner hears of it like of a DCC.
+  if (req.state !== ReinitializedState.activateChanges && ctx.dcc.state !== 'enable') {
+    ctx.dcc.set('enable');
+    ctx.events({ type: 'dcc', state: 'enable', source: info.source });
+  }
   ctx.events({ type: 'reinitialize', state: name, source: info.source });
 }
 
