@@ -219,6 +219,7 @@ export default function (RED: RED): void {
     let listenError = '';
     let closed = false;
     const showStatus = (): void => {
+      if (closed) return; // the close handler clears the status; nothing may set it again
       let s: NodeStatus;
       if (listenError) s = { fill: 'red', shape: 'ring', text: listenError };
       else if (!server.listening) s = { fill: 'yellow', shape: 'ring', text: 'starting' };
@@ -251,13 +252,9 @@ export default function (RED: RED): void {
     });
 
     showStatus();
-    server.listen().then(() => {
-      if (closed) {
-        void server.close();
-        return;
-      }
-      showStatus();
-    }, (err: unknown) => {
+    // A close meanwhile makes listen() reject after releasing the port (and close() waits for that).
+    server.listen().then(() => showStatus(), (err: unknown) => {
+      if (closed) return;
       const code = (err as { code?: string }).code;
       listenError = code === 'EADDRINUSE' ? `port ${port} in use` : errorText(err);
       node.error(`epics-ioc: cannot serve on ${bind}:${port}: ${errorText(err)}`);
@@ -309,8 +306,7 @@ export default function (RED: RED): void {
             if (u.severity !== undefined) def.severity = u.severity;
             if (u.status !== undefined) def.status = u.status;
             if (u.timestamp !== undefined) def.timestamp = u.timestamp;
-            if (server.getPv(name)) server.removePv(name);
-            server.addPv(def);
+            server.replacePv(def); // checks the definition before the old PV goes
             showStatus();
             return done();
           }

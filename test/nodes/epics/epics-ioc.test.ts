@@ -187,6 +187,48 @@ test('create, get and remove PVs by msg; bad input goes to Catch', async () => {
   }
 });
 
+test('create over an existing PV with a bad definition keeps the old PV', async () => {
+  await loadFlow(mods, flow());
+  const port = await servedPort();
+  const ioc = getNode('ioc');
+  const c = await RawClient.connect(port);
+  c.send(encodeVersion());
+  const sid = await channel(c, 'NT:DEMO:SETPOINT');
+  const caught = getNode('caught');
+  for (const epics of [{ type: 'QUAD' }, { type: 'DOUBLE', severity: 'TERRIBLE' }]) {
+    const p = nextMessage(caught);
+    ioc.receive({ topic: 'SETPOINT', action: 'create', payload: 1, epics });
+    assert.match(String(((await p).error as { message: string }).message), /unknown/);
+  }
+  const got = nextMessage(getNode('out'));
+  ioc.receive({ topic: 'SETPOINT', action: 'get' });
+  assert.equal((await got).payload, 21.5, 'the old PV is still there, unchanged');
+  assert.equal(c.all('ServerDisconnResponse').length, 0, 'its clients were not disconnected');
+  assert.equal((await readValue(c, sid, DBR.DOUBLE)).status, ECA.NORMAL);
+  // A good definition replaces it: its clients are told, and the new PV is served.
+  const from = c.received.length;
+  ioc.receive({ topic: 'SETPOINT', action: 'create', payload: 'now text' });
+  await c.next('ServerDisconnResponse', from);
+  const sid2 = await channel(c, 'NT:DEMO:SETPOINT');
+  assert.deepEqual((await readValue(c, sid2, DBR.STRING)).data!.value, ['now text']);
+  c.close();
+});
+
+test('closed right after the deploy: close completes after the port is released', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  await loadFlow(mods, flow({ port }));
+  await unload();
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    again.once('error', reject);
+    again.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve());
+  });
+  await new Promise<void>((r) => again.close(() => r()));
+});
+
 test('bad configuration leaves an inert node with a red status', async () => {
   await loadFlow(mods, flow({ pvs: [{ name: 'A', type: 'NOPE' }] }));
   await waitForCall(getNode('ioc'), 'error', (a) => /unknown type/.test(String(a[0])));

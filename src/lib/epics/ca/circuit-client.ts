@@ -141,7 +141,7 @@ export class ClientCircuit {
       this.#safe(() => this.#finish(this.closeReason ?? 'the server closed the connection'));
     });
     if (!socket) {
-      this.#connectTimer = setTimeout(() => this.close(`no TCP connection to ${this.key} within ${o.timeoutMs} ms`), o.timeoutMs);
+      this.#connectTimer = setTimeout(() => this.#safe(() => this.close(`no TCP connection to ${this.key} within ${o.timeoutMs} ms`)), o.timeoutMs);
       this.#connectTimer.unref();
     }
     // Speak first: VERSION, HOST_NAME, CLIENT_NAME (queued; they leave with the turn's requests).

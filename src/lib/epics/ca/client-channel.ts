@@ -7,7 +7,7 @@
  * well under 150 MB.
  */
 import { FieldlinkError } from '../../wire/errors';
-import { AccessRights, ECA, MAX_STRING_SIZE, alarmSeverityNames, ecaInfo } from './constants';
+import { AccessRights, ECA, MAX_STRING_SIZE, ecaInfo } from './constants';
 import { dbrLayout, dbrName, nativeTypeNames, type DbrArray, type DbrLimits, type DbrValue, type NativeType } from './dbr';
 import { epicsTimeToMs, type EpicsTime } from './time';
 import { toNative } from './convert';
@@ -155,8 +155,6 @@ export class Channel implements Searchable {
   lastUse = 0;
   meta: CaMetadata | undefined = undefined;
   metaState: MetaState = MetaState.None;
-  /** Whether users want metadata (subscribe for it on every connection). */
-  metaWanted = false;
   /** When the metadata subscription was sent (performance.now()). */
   metaAskedAt = 0;
   monitors: MonitorRecord[] | undefined = undefined;
@@ -197,12 +195,6 @@ const nameOf = dbrName;
 const stampToMs = epicsTimeToMs;
 const RIGHT_READ = AccessRights.READ;
 const RIGHT_WRITE = AccessRights.WRITE;
-
-/** Severity name, e.g. 'MAJOR'. */
-export function severityText(sev: number | undefined): string | undefined {
-  if (sev === undefined) return undefined;
-  return alarmSeverityNames[sev] ?? String(sev);
-}
 
 /**
  * Build the reading of a DBR value for a channel. `meta` (cached CTRL metadata) fills units,

@@ -93,6 +93,7 @@ export class LocalRepeater {
     if (this.#linger) {
       clearTimeout(this.#linger);
       this.#linger = undefined;
+      this.#socket.ref();
     }
     this.#listeners.add(listener);
     this.#ownPorts.add(searchPort);
@@ -108,6 +109,9 @@ export class LocalRepeater {
         this.#linger = undefined;
         if (this.#listeners.size === 0) void this.#close();
       }, lingerMs);
+      // Lingering is for a context that may come next; it must not keep an exiting process alive.
+      this.#linger.unref();
+      this.#socket.unref();
     };
   }
 

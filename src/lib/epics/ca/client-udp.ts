@@ -39,6 +39,8 @@ export class ClientUdp {
   #role: RepeaterRole = 'none';
   #regTimer: NodeJS.Timeout | undefined;
   #regTries = 0;
+  /** A REPEATER_CONFIRM came in since the last REPEATER_REGISTER went out. */
+  #confirmed = false;
   #closed = false;
   sent = 0;
   sendErrors = 0;
@@ -67,13 +69,22 @@ export class ClientUdp {
     const s = dgram.createSocket({ type: 'udp4' });
     s.on('error', (e) => this.#o.onError(e));
     s.on('message', (msg, rinfo) => this.#guard(() => this.#fromSearch(msg, rinfo)));
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind({ port: 0, address: this.#o.bindAddress }, () => {
-        s.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind({ port: 0, address: this.#o.bindAddress }, () => {
+          s.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (e) {
+      try {
+        s.close();
+      } catch {
+        // never bound
+      }
+      throw e;
+    }
     if (this.#closed) {
       s.close();
       return;
@@ -97,8 +108,14 @@ export class ClientUdp {
   async #takeRepeater(): Promise<void> {
     if (this.#closed) return;
     const rep = await LocalRepeater.acquire(this.#o.bindAddress, this.#o.repeaterPort);
-    if (!rep || this.#closed) {
-      if (!this.#closed) this.#register();
+    if (this.#closed) {
+      // Closed while the repeater was being bound: let go of it as close() would have, so that
+      // it lingers and closes rather than staying bound for good.
+      if (rep) await rep.attach(() => {}, this.port)(this.#o.repeaterLingerMs ?? 0);
+      return;
+    }
+    if (!rep) {
+      this.#register();
       return;
     }
     this.#detach = rep.attach((msg, rinfo) => this.#guard(() => this.#o.onDatagram(msg, rinfo)), this.port);
@@ -111,6 +128,7 @@ export class ClientUdp {
     if (this.#closed || !this.#search) return;
     if (this.#role !== 'registered') this.#role = 'registering';
     this.#regTries++;
+    this.#confirmed = false;
     this.#sendRaw(encodeRepeaterRegister({ clientIp: ipv4ToU32('127.0.0.1') }), this.#o.repeaterPort, '127.0.0.1');
     // Retry quickly until confirmed, then re-register now and then (the repeater may restart).
     const delay = this.#role === 'registered' ? 10_000 : Math.min(5000, 200 * this.#regTries);
@@ -118,6 +136,12 @@ export class ClientUdp {
     this.#regTimer = setTimeout(() => {
       this.#regTimer = undefined;
       if (this.#closed) return;
+      if (this.#role === 'registered' && !this.#confirmed) {
+        // The repeater did not confirm the re-registration: it may be gone. Try to take the port
+        // over now; while another repeater holds it, registering starts again from the first try.
+        this.#role = 'registering';
+        this.#regTries = 0;
+      }
       // Unconfirmed for a while: the repeater may be gone; try to become it.
       if (this.#role === 'registering' && this.#regTries % 5 === 0) void this.#takeRepeater().catch((e: unknown) => this.#o.onError(e as Error));
       else this.#register();
@@ -127,6 +151,7 @@ export class ClientUdp {
 
   #fromSearch(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (msg.length >= HEADER_SIZE && ((msg[0]! << 8) | msg[1]!) === Command.REPEATER_CONFIRM) {
+      this.#confirmed = true;
       if (this.#role === 'registering') {
         this.#role = 'registered';
         this.#regTries = 0;

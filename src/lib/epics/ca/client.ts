@@ -148,7 +148,6 @@ class Monitor implements MonitorRecord {
   received = 0;
   delivered = 0;
   dropped = 0;
-  fresh = false;
   /** Type and count actually subscribed (for EVENT_CANCEL). */
   activeType = 0;
   activeCount = 0;
@@ -425,6 +424,9 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
   readonly #socketsClosing: Array<Promise<void>> = [];
   #udp: ClientUdp | undefined;
   #udpReady = false;
+  /** A failed UDP open waits for this timer before the next try (back-off by failure count). */
+  #udpRetry: NodeJS.Timeout | undefined;
+  #udpFailures = 0;
   #searchImmediate: NodeJS.Immediate | undefined;
   #searchTimer: NodeJS.Timeout | undefined;
   #searchTimerAt = Infinity;
@@ -642,10 +644,15 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
   }
 
   #maybeLinger(c: ClientCircuit): void {
-    if (c.channels.size > 0 || c.role !== 'server' || this.#lingers.has(c)) return;
+    // Closing: the circuit is closed with the context (batches finishing then clear channels).
+    if (this.#closed || c.channels.size > 0 || c.role !== 'server' || this.#lingers.has(c)) return;
     const t = setTimeout(() => {
       this.#lingers.delete(c);
-      if (c.channels.size === 0 && c.state !== 'closed') c.close('no channels left');
+      try {
+        if (c.channels.size === 0 && c.state !== 'closed') c.close('no channels left');
+      } catch (e) {
+        this.#warn('EINTERNAL', `closing the idle circuit ${c.key}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }, 2000);
     t.unref();
     this.#lingers.set(c, t);
@@ -718,27 +725,49 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
 
   #ensureTransport(): void {
     if (this.#closed) return;
-    if (!this.#udp && this.options.searchDestinations.length > 0) {
-      const bcast = this.options.autoAddrList || this.options.searchDestinations.some((d) => d.host.endsWith('.255'));
-      const udp = new ClientUdp({
-        bindAddress: this.options.bindAddress,
-        repeaterPort: this.options.repeaterPort,
-        repeaterLingerMs: this.options.repeaterLingerMs,
-        broadcast: bcast,
-        onDatagram: (msg, from) => this.#datagram(msg, from.address),
-        onError: (e) => this.#warn('EUDP', `CA UDP socket: ${e.message}`),
-      });
-      this.#udp = udp;
-      udp.open().then(
-        () => {
-          if (this.#closed) return;
-          this.#udpReady = true;
-          this.#kickSearch(0);
-        },
-        (e: unknown) => this.#warn('EUDP', `cannot open the CA UDP socket on ${this.options.bindAddress}: ${e instanceof Error ? e.message : String(e)}`),
-      );
-    }
+    if (!this.#udp && !this.#udpRetry && this.options.searchDestinations.length > 0) this.#openUdp();
     for (const [key, c] of this.#nameServers) if (!c) this.#openNameServer(key);
+  }
+
+  /** Bind the UDP side (search socket, repeater); a failure is retried with back-off. */
+  #openUdp(): void {
+    const bcast = this.options.autoAddrList || this.options.searchDestinations.some((d) => d.host.endsWith('.255'));
+    const udp = new ClientUdp({
+      bindAddress: this.options.bindAddress,
+      repeaterPort: this.options.repeaterPort,
+      repeaterLingerMs: this.options.repeaterLingerMs,
+      broadcast: bcast,
+      onDatagram: (msg, from) => this.#datagram(msg, from.address),
+      onError: (e) => this.#warn('EUDP', `CA UDP socket: ${e.message}`),
+    });
+    this.#udp = udp;
+    udp.open().then(
+      () => {
+        if (this.#closed) return;
+        this.#udpFailures = 0;
+        this.#udpReady = true;
+        this.#kickSearch(0);
+      },
+      (e: unknown) => {
+        if (this.#closed || this.#udp !== udp) return;
+        // Let go of the failed socket and try again later (0.5 s doubling to 30 s), so that one
+        // failed bind does not end UDP searching for the life of the context.
+        this.#udp = undefined;
+        void udp.close();
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(this.#udpFailures++, 6));
+        this.#warn('EUDP', `cannot open the CA UDP socket on ${this.options.bindAddress}: ${e instanceof Error ? e.message : String(e)}; trying again in ${wait} ms`);
+        this.#udpRetry = setTimeout(() => {
+          this.#udpRetry = undefined;
+          if (this.#closed || this.#udp) return;
+          try {
+            this.#openUdp();
+          } catch (err) {
+            this.#warn('EINTERNAL', `reopening the CA UDP socket: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }, wait);
+        this.#udpRetry.unref();
+      },
+    );
   }
 
   #openNameServer(key: string, delayMs = 0): void {
@@ -791,7 +820,8 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       const nsUp = [...this.#nameServers.values()].filter((c): c is ClientCircuit => c !== undefined && c.state === 'connected');
       if (!udpOk && nsUp.length === 0) return; // the UDP socket's open() kicks again
       const now = performance.now();
-      const batches = this.#scheduler.tick(now);
+      // Without the UDP socket the datagrams go to name servers only: they take no window slot.
+      const batches = this.#scheduler.tick(now, udpOk);
       for (const b of batches) {
         if (udpOk) {
           const d = encodeSearchDatagram(b.sequence, b.items);
@@ -1056,11 +1086,11 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     }
     m.activeType = dataType;
     m.activeCount = count;
-    m.fresh = false;
     if (m.internal) {
       ch.metaState = MetaState.Pending;
       ch.metaAskedAt = performance.now();
       this.#metaPending.add(ch);
+      this.#armMetaGuard();
     }
     c.subscribe(m, this.#nextSubId, dataType, count);
     this.#nextSubId = (this.#nextSubId + 1) >>> 0 || 1;
@@ -1110,7 +1140,12 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     }
   }
 
-  /** Servers answer the metadata subscription at once; one that does not is given up on after a second. */
+  /**
+   * Servers answer the metadata subscription at once; one that does not is given up on after a
+   * second. Armed whenever a channel starts waiting for its metadata (#activate), it re-arms
+   * itself while any still wait, so everything held for metadata (reads, monitor updates, enum
+   * puts by state string) is released within about two seconds.
+   */
   #armMetaGuard(): void {
     if (this.#metaGuard || this.#closed) return;
     this.#metaGuard = setTimeout(() => {
@@ -1151,7 +1186,6 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       this.#stats.eventsDropped++;
     }
     m.pending = data;
-    m.fresh = true;
     if (!m.queued) this.#enqueue(m);
   }
 
@@ -1166,7 +1200,6 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     const start = performance.now();
     const q = this.#queue;
     let i = this.#queueHead;
-    let held: Monitor[] | undefined;
     for (; i < q.length; i++) {
       const m = q[i]!;
       m.queued = false;
@@ -1174,8 +1207,8 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       if (!data || m.cancelled) continue;
       const ch = m.ch;
       if (m.merge && ch.metaState === MetaState.Pending) {
-        // Metadata on its way (same write, answered first by well-behaved servers): hold.
-        (held ??= []).push(m);
+        // Metadata on its way (same write, answered first by well-behaved servers): hold. The
+        // update is queued again when the metadata arrives or the guard gives up on it.
         continue;
       }
       m.pending = undefined;
@@ -1215,12 +1248,9 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
       if (this.#backlogTurns >= this.eventsOffAfterTurns) for (const c of this.#circuits.values()) c.setEventsOff(false);
       this.#backlogTurns = 0;
     }
-    // Held updates are queued again when the metadata arrives (or the guard gives up on it).
-    if (held) this.#armMetaGuard();
   }
 
   #ensureMeta(ch: Channel): void {
-    ch.metaWanted = true;
     if (ch.monitors?.some((m) => m.internal)) return;
     const m = new Monitor(ch, undefined, 1, DBE.PROPERTY, false, true, undefined, undefined);
     (ch.monitors ??= []).unshift(m);
@@ -1421,7 +1451,6 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     }
     if (it.merge && ch.metaState === META_PENDING) {
       (ch.metaWaiters ??= []).push(() => b.settle(it.index, makeReading(ch, data, ch.meta)));
-      this.#armMetaGuard();
       return;
     }
     b.settle(it.index, reading(ch, data, it.merge ? ch.meta : undefined));
@@ -1539,6 +1568,8 @@ export class CaClientContext extends EventEmitter<CaClientEvents> {
     if (this.#deliveryImmediate) clearImmediate(this.#deliveryImmediate);
     if (this.#metaGuard) clearTimeout(this.#metaGuard);
     this.#metaGuard = undefined;
+    if (this.#udpRetry) clearTimeout(this.#udpRetry);
+    this.#udpRetry = undefined;
     this.#metaPending.clear();
     for (const t of this.#nsTimers) clearTimeout(t);
     for (const t of this.#lingers.values()) clearTimeout(t);

@@ -214,10 +214,3 @@ export function toJs(native: NativeType, value: NativeArray, maxCount: number): 
   }
   return native === 0 ? (value as string[]).slice() : (value as Exclude<NativeArray, string[]>).slice();
 }
-
-/** Equality of two native values (element-wise). */
-export function sameNative(a: NativeArray, b: NativeArray): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
-  return true;
-}

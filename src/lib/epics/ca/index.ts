@@ -24,6 +24,6 @@ export * from './client-beacons';
 export { ClientCircuit, type CircuitOwner, type CircuitRole, type CircuitStats } from './circuit-client';
 export { ClientUdp, type ClientUdpOptions, type RepeaterRole } from './client-udp';
 export { LocalRepeater, type RepeaterListener } from './client-repeater';
-export { makeReading, metaFromDbr, prepareWrite, severityText, type CaMetadata, type CaReading, type CaValue, type ChannelEvent, type ChannelListener, type CaClientErrorCode, type PreparedWrite } from './client-channel';
+export { makeReading, metaFromDbr, prepareWrite, type CaMetadata, type CaReading, type CaValue, type ChannelEvent, type ChannelListener, type CaClientErrorCode, type PreparedWrite } from './client-channel';
 export * from './client';
 export * from '../pv-name';

@@ -37,7 +37,7 @@
  * | ECHO, EVENTS_OFF/ON, READ_SYNC | 0   | 0                | 0                  | 0                | -                        |
  */
 import { DecodeError, LocalProtocolError } from '../../wire/errors';
-import { CA_MINOR_VERSION, Command, commandName, ECA, HEADER_SIZE, SearchReply, SEQUENCE_NUMBER_VALID } from './constants';
+import { CA_MINOR_VERSION, Command, ECA, HEADER_SIZE, SearchReply, SEQUENCE_NUMBER_VALID } from './constants';
 import { decodeDbr, dbrLayout, dbrSize, writeDbr, type DbrInput, type DbrValue } from './dbr';
 import { pad8, peekHeader, writeHeader, headerSize, type CaHeader } from './header';
 
@@ -354,8 +354,6 @@ export function encodeReadSync(): Uint8Array {
 export function encodeClearChannel(m: { sid: number; cid: number }): Uint8Array {
   return bare(Command.CLEAR_CHANNEL, 0, 0, m.sid, m.cid);
 }
-export const encodeClearChannelRequest = encodeClearChannel;
-export const encodeClearChannelResponse = encodeClearChannel;
 
 export function encodeEcho(): Uint8Array {
   return bare(Command.ECHO, 0, 0, 0, 0);
@@ -411,6 +409,13 @@ function embeddedHeader(p: Uint8Array): { header?: CaHeader; size: number } {
   return { header: h.header, size: h.size };
 }
 
+/** VERSION, the same both ways: over UDP it carries the sequence number of a search datagram, over TCP the priority. */
+function decodeVersion(h: CaHeader, udp: boolean): VersionMessage {
+  return udp
+    ? { kind: 'Version', priority: 0, minorVersion: h.count, ...(h.dataType === SEQUENCE_NUMBER_VALID ? { sequence: h.param1 } : {}) }
+    : { kind: 'Version', priority: h.dataType, minorVersion: h.count };
+}
+
 /**
  * Decode a message a client sent (what a server receives). `udp` selects the datagram meaning of
  * VERSION. Throws DecodeError when a payload is too short for what its header declares.
@@ -419,9 +424,7 @@ export function decodeRequest(f: CaFrame, udp = false): CaRequest {
   const h = f.header;
   switch (h.command) {
     case Command.VERSION:
-      return udp
-        ? { kind: 'Version', priority: 0, minorVersion: h.count, ...(h.dataType === SEQUENCE_NUMBER_VALID ? { sequence: h.param1 } : {}) }
-        : { kind: 'Version', priority: h.dataType, minorVersion: h.count };
+      return decodeVersion(h, udp);
     case Command.SEARCH:
       return { kind: 'SearchRequest', name: payloadString(f.payload), cid: h.param1, reply: h.dataType, minorVersion: h.count };
     case Command.CREATE_CHAN:
@@ -472,9 +475,7 @@ export function decodeResponse(f: CaFrame, udp = false): CaResponse {
   const h = f.header;
   switch (h.command) {
     case Command.VERSION:
-      return udp
-        ? { kind: 'Version', priority: 0, minorVersion: h.count, ...(h.dataType === SEQUENCE_NUMBER_VALID ? { sequence: h.param1 } : {}) }
-        : { kind: 'Version', priority: h.dataType, minorVersion: h.count };
+      return decodeVersion(h, udp);
     case Command.SEARCH: {
       const r: SearchResponse = { kind: 'SearchResponse', port: h.dataType, cid: h.param2, serverIp: h.param1 };
       if (f.payload.length >= 2) r.minorVersion = (f.payload[0]! << 8) | f.payload[1]!;
@@ -534,15 +535,5 @@ export function decodeResponse(f: CaFrame, udp = false): CaResponse {
     default:
       return { kind: 'Unknown', header: h, payload: f.payload };
   }
-}
-
-/** Short text for logs: 'READ_NOTIFY(type 20, count 1, p1 3, p2 1)'. */
-export function describeHeader(h: CaHeader): string {
-  return `${commandName(h.command)}(type ${h.dataType}, count ${h.count}, p1 ${h.param1}, p2 ${h.param2}, ${h.payloadSize} B)`;
-}
-
-/** Size of a frame on the wire. */
-export function frameSize(f: CaFrame): number {
-  return f.headerSize + f.payload.length;
 }
 

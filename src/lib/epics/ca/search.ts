@@ -239,11 +239,15 @@ export class SearchScheduler<T extends Searchable> {
     return false;
   }
 
-  /** The datagrams to send now. Call again when `nextWake` says so, or after `reply`. */
-  tick(now: number): Array<SearchBatch<T>> {
+  /**
+   * The datagrams to send now. Call again when `nextWake` says so, or after `reply`. `udp` false:
+   * they go to TCP name servers only (the UDP socket is not open), so they take no window slot.
+   */
+  tick(now: number, udp = true): Array<SearchBatch<T>> {
     this.#expire(now);
     const out: Array<SearchBatch<T>> = [];
-    let slots = this.#windowed ? this.#window - this.#inFlight.size : Infinity;
+    const windowed = this.#windowed && udp;
+    let slots = windowed ? this.#window - this.#inFlight.size : Infinity;
     let items: T[] = [];
     let size = HEADER_SIZE; // the VERSION that starts each datagram
     const emit = (): void => {
@@ -251,7 +255,7 @@ export class SearchScheduler<T extends Searchable> {
       const sequence = this.#seq;
       this.#seq = (this.#seq + 1) >>> 0;
       out.push({ sequence, items });
-      if (this.#windowed) this.#inFlight.set(sequence, now);
+      if (windowed) this.#inFlight.set(sequence, now);
       this.stats.datagrams++;
       slots--;
       items = [];

@@ -12,7 +12,7 @@
  */
 import { AccessRights, CA_MINOR_VERSION, ECA, SearchReply, commandName, ecaInfo } from './constants';
 import { CaStatusError, DecodeError } from './errors';
-import { dbrLayout, type DbrValue } from './dbr';
+import { dbrLayout } from './dbr';
 import { CaFramer } from './framer';
 import type { CaHeader } from './header';
 import { decodeRequest, encodeAccessRights, encodeClearChannel, encodeCreateChanResponse, encodeCreateChFail, encodeEcho, encodeError, encodeEventAddResponse, encodeEventCancelResponse, encodeNotFound, encodeReadNotifyResponse, encodeReadResponse, encodeReadSync, encodeSearchResponse, encodeServerDisconn, encodeVersion, encodeWriteNotifyResponse, type CaFrame, type CaRequest } from './messages';
@@ -57,6 +57,8 @@ export interface CircuitHost {
   write(ctx: WriteContext): WriteOutcome | Promise<WriteOutcome>;
   /** TCP port for SEARCH replies sent on the circuit. */
   readonly tcpPort: number;
+  /** A fault the circuit cannot answer on the wire (e.g. the late reply to an asynchronous write). */
+  warn?(e: unknown): void;
 }
 
 export interface CircuitIo {
@@ -150,12 +152,6 @@ export class ServerCircuit {
     return this.#channels.size;
   }
 
-  get subscriptionCount(): number {
-    let n = 0;
-    for (const c of this.#channels.values()) n += c.subs.size;
-    return n;
-  }
-
   /** Feed received bytes. Returns false once the circuit has failed and must be closed. */
   receive(chunk: Uint8Array): boolean {
     if (this.#closed) return false;
@@ -211,6 +207,14 @@ export class ServerCircuit {
     this.stats.malformed++;
     this.close();
     this.#io.close(reason);
+  }
+
+  #fault(err: unknown): void {
+    try {
+      this.#host.warn?.(err);
+    } catch {
+      // nowhere left to report it
+    }
   }
 
   #error(h: CaHeader, cid: number, status: number, message: string): void {
@@ -367,7 +371,7 @@ export class ServerCircuit {
     }
     let value: NativeArray;
     try {
-      value = pv.convertInput(writeInput(m.data));
+      value = pv.convertInput(m.data.value);
     } catch (err) {
       const status = err instanceof CaStatusError ? err.eca : ECA.PUTFAIL;
       return fail(status, err instanceof Error ? err.message : String(err));
@@ -387,8 +391,11 @@ export class ServerCircuit {
         fail(o.status, o.message ?? ecaInfo(o.status).text);
       }
     };
-    if (isPromise(outcome)) {
-      outcome.then(finish, (err: unknown) => finish({ status: ECA.PUTFAIL, message: err instanceof Error ? err.message : String(err) }));
+    if (isPromise<WriteOutcome>(outcome)) {
+      // The last link of the chain: nothing thrown while answering may become an unhandled rejection.
+      outcome
+        .then(finish, (err: unknown) => finish({ status: ECA.PUTFAIL, message: err instanceof Error ? err.message : String(err) }))
+        .catch((err: unknown) => this.#fault(err));
     } else {
       finish(outcome);
     }
@@ -473,12 +480,8 @@ export class ServerCircuit {
   }
 }
 
-/** The value of a write as `toNative` takes it. */
-function writeInput(d: DbrValue): unknown {
-  return d.value;
-}
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown }).then === 'function';
+/** A promise (or any thenable), as hooks may return. */
+export function isPromise<T>(v: unknown): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 

@@ -9,7 +9,7 @@
 import { DBE, ECA, MAX_ENUM_STATES, parseAlarmStatus, parseSeverity } from './constants';
 import { CaStatusError, LocalProtocolError } from './errors';
 import { dbrLayout, parseNativeType, nativeTypeNames, type DbrInput, type DbrLimits, type NativeType, type NativeTypeName, type Range } from './dbr';
-import { toNative, convertForRead, toJs, sameNative, type NativeArray } from './convert';
+import { toNative, convertForRead, toJs, type NativeArray } from './convert';
 import { epicsTimeFromDate, epicsTimeFromMs, epicsTimeNow, type EpicsTime } from './time';
 
 
@@ -264,21 +264,12 @@ export class ServerPv {
     return mask;
   }
 
-  /** True when `v` converts to the current value (used to skip no-op writes if wanted). */
-  isSameValue(v: NativeArray): boolean {
-    return sameNative(v, this.#value);
-  }
-
   watch(w: PvWatcher): void {
     this.#watchers.add(w);
   }
 
   unwatch(w: PvWatcher): void {
     this.#watchers.delete(w);
-  }
-
-  get watcherCount(): number {
-    return this.#watchers.size;
   }
 
   /** Mark removed and tell every watcher (each sends SERVER_DISCONN). */
@@ -321,11 +312,6 @@ export class ServerPv {
       const status = err instanceof CaStatusError ? err.eca : ECA.GETFAIL;
       return { status, count: n, message: err instanceof Error ? err.message : String(err) };
     }
-  }
-
-  /** Highest severity name for logs. */
-  get severityName(): string {
-    return ['NO_ALARM', 'MINOR', 'MAJOR', 'INVALID'][this.severity] ?? String(this.severity);
   }
 }
 

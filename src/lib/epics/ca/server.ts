@@ -26,7 +26,7 @@ import { CaStatusError, LocalProtocolError } from './errors';
 import { encodeBeacon, ipv4ToU32 } from './messages';
 import { toJs, type NativeArray } from './convert';
 import { ServerPv, type PvDefinition, type PvUpdate } from './server-pv';
-import { ServerCircuit, type ClientIdentity, type WriteContext, type WriteOutcome } from './server-circuit';
+import { ServerCircuit, isPromise, type ClientIdentity, type WriteContext, type WriteOutcome } from './server-circuit';
 import { answerSearchDatagram, BeaconSchedule, parseAddressList, type Endpoint } from './server-udp';
 import { TurnWriter } from './transport';
 import { DEFAULT_MAX_PAYLOAD } from './framer';
@@ -136,12 +136,14 @@ interface Connection {
   circuit: ServerCircuit;
 }
 
-function isPromise<T>(v: unknown): v is Promise<T> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function';
-}
-
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The ECA code of a hook's refusal: its own when it is a failure code that fits the wire, else ECA_PUTFAIL. */
+function refusalStatus(status: unknown): number {
+  const ok = typeof status === 'number' && Number.isInteger(status) && status >= 0 && status <= 0xffffffff && status !== ECA.NORMAL;
+  return ok ? status : ECA.PUTFAIL;
 }
 
 export class CaServer extends EventEmitter<CaServerEvents> {
@@ -158,8 +160,13 @@ export class CaServer extends EventEmitter<CaServerEvents> {
   #beaconTargets: Endpoint[] = [];
   #tcpPort = 0;
   #udpPort = 0;
-  #state: 'idle' | 'listening' | 'closed' = 'idle';
-  readonly #host: { findPv: (n: string) => ServerPv | undefined; rightsFor: (pv: ServerPv, c: ClientIdentity) => number; write: (ctx: WriteContext) => WriteOutcome | Promise<WriteOutcome>; readonly tcpPort: number };
+  /** Address announced in beacons (0: "take the datagram's source") and in search replies (0xFFFFFFFF: the same). */
+  #beaconIp = 0;
+  #searchIp = 0xffffffff;
+  #state: 'idle' | 'starting' | 'listening' | 'closed' = 'idle';
+  /** Settles when a `listen()` in progress has finished (or given up). */
+  #starting: Promise<unknown> | undefined;
+  readonly #host: { findPv: (n: string) => ServerPv | undefined; rightsFor: (pv: ServerPv, c: ClientIdentity) => number; write: (ctx: WriteContext) => WriteOutcome | Promise<WriteOutcome>; warn: (e: unknown) => void; readonly tcpPort: number };
 
   constructor(opts: CaServerOptions = {}) {
     super();
@@ -169,6 +176,7 @@ export class CaServer extends EventEmitter<CaServerEvents> {
       findPv: (n) => this.#pvs.get(n),
       rightsFor: (pv, c) => this.#rights(pv, c),
       write: (ctx) => this.#write(ctx),
+      warn: (e) => this.#warn(e),
       get tcpPort() {
         return self.#tcpPort;
       },
@@ -195,6 +203,17 @@ export class CaServer extends EventEmitter<CaServerEvents> {
   addPv(def: PvDefinition): ServerPv {
     if (this.#pvs.has(def.name)) throw new LocalProtocolError(`PV ${def.name} already exists`);
     const pv = new ServerPv(def);
+    this.#pvs.set(pv.name, pv);
+    return pv;
+  }
+
+  /**
+   * Serve `def` in place of the PV of that name (or add it). The definition is checked first: when
+   * it is refused (throws), the old PV stays as it was. Channels on the old PV get SERVER_DISCONN.
+   */
+  replacePv(def: PvDefinition): ServerPv {
+    const pv = new ServerPv(def);
+    this.removePv(pv.name);
     this.#pvs.set(pv.name, pv);
     return pv;
   }
@@ -237,14 +256,34 @@ export class CaServer extends EventEmitter<CaServerEvents> {
 
   // Life cycle ------------------------------------------------------------------------------
 
-  /** Bind TCP (and UDP) and start beacons. With port 0, retries until TCP and UDP share a number. */
-  async listen(): Promise<this> {
-    if (this.#state !== 'idle') throw new LocalProtocolError(`server is ${this.#state}`);
+  /**
+   * Bind TCP (and UDP) and start beacons. With port 0, retries until TCP and UDP share a number.
+   * A `close()` meanwhile wins: what was bound is released and this rejects.
+   */
+  listen(): Promise<this> {
+    if (this.#state !== 'idle') return Promise.reject(new LocalProtocolError(`server is ${this.#state}`));
+    this.#state = 'starting';
+    const p = this.#bind().catch((e: unknown) => {
+      if (this.#state === 'starting') this.#state = 'idle'; // nothing bound: listen() may be tried again
+      throw e;
+    });
+    this.#starting = p.then(() => undefined, () => undefined);
+    return p;
+  }
+
+  async #bind(): Promise<this> {
     const host = this.#opts.host ?? '127.0.0.1';
     const want = this.#opts.port ?? CA_SERVER_PORT;
     const udpWanted = this.#opts.udp ?? true;
     const beacons = this.#opts.beacons ?? true;
+    const closedMeanwhile = (): LocalProtocolError => new LocalProtocolError('server was closed while starting to listen');
     this.#beaconTargets = beacons ? parseAddressList(this.#opts.beaconAddresses ?? '127.0.0.1', this.#opts.beaconPort ?? CA_REPEATER_PORT) : [];
+    // Decided once: the advertised address, else search replies say "use the reply's source"
+    // (0xFFFFFFFF, as libca reads it) and beacons carry the bound address (0 for a wildcard or a
+    // name: the repeater fills in the source).
+    const adv = this.#opts.advertiseAddress ? ipv4ToU32(this.#opts.advertiseAddress) || undefined : undefined;
+    this.#searchIp = adv ?? 0xffffffff;
+    this.#beaconIp = adv ?? ipv4ToU32(host === '0.0.0.0' ? '' : host);
     let lastErr: unknown;
     for (let attempt = 0; attempt < (want === 0 ? 20 : 1); attempt++) {
       const tcp = net.createServer({ noDelay: true, keepAlive: true });
@@ -259,7 +298,12 @@ export class CaServer extends EventEmitter<CaServerEvents> {
       } catch (e) {
         lastErr = e;
         tcp.close();
+        if (this.#isClosed()) throw closedMeanwhile();
         continue;
+      }
+      if (this.#isClosed()) {
+        await new Promise<void>((r) => tcp.close(() => r()));
+        throw closedMeanwhile();
       }
       const port = (tcp.address() as net.AddressInfo).port;
       let udp: dgram.Socket | undefined;
@@ -277,7 +321,12 @@ export class CaServer extends EventEmitter<CaServerEvents> {
           lastErr = e;
           udp.close();
           await new Promise<void>((r) => tcp.close(() => r()));
+          if (this.#isClosed()) throw closedMeanwhile();
           continue;
+        }
+        if (this.#isClosed()) {
+          await Promise.all([new Promise<void>((r) => udp!.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
+          throw closedMeanwhile();
         }
       }
       this.#tcp = tcp;
@@ -304,9 +353,12 @@ export class CaServer extends EventEmitter<CaServerEvents> {
     throw lastErr instanceof Error ? lastErr : new Error(`could not listen on ${host}:${want}`);
   }
 
-  /** Close every circuit and socket, stop beacons. Idempotent. */
+  /** Close every circuit and socket, stop beacons; waits for a `listen()` in progress to let go of its sockets. Idempotent. */
   async close(): Promise<void> {
-    if (this.#state === 'closed') return;
+    if (this.#state === 'closed') {
+      await this.#starting;
+      return;
+    }
     this.#state = 'closed';
     if (this.#beaconTimer) clearTimeout(this.#beaconTimer);
     this.#beaconTimer = undefined;
@@ -329,7 +381,14 @@ export class CaServer extends EventEmitter<CaServerEvents> {
     }));
     this.#tcp = undefined;
     this.#udp = undefined;
+    // A listen() in progress sees the closed state after its next step and releases what it bound.
+    if (this.#starting) waits.push(this.#starting.then(() => undefined));
     await Promise.all(waits);
+  }
+
+  /** `#bind` asks after each await (a method call, so that no narrowing from before the await applies). */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
   }
 
   // Internals -------------------------------------------------------------------------------
@@ -435,20 +494,13 @@ export class CaServer extends EventEmitter<CaServerEvents> {
     }
   }
 
-  #serverIp(): number {
-    const adv = this.#opts.advertiseAddress;
-    if (adv) return ipv4ToU32(adv);
-    const host = this.#opts.host ?? '127.0.0.1';
-    return host === '0.0.0.0' ? 0 : ipv4ToU32(host);
-  }
-
   #datagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (!(this.#opts.udp ?? true) || this.#state !== 'listening') return;
     this.stats.searchDatagrams++;
     try {
       const ans = answerSearchDatagram(msg, {
         tcpPort: this.#tcpPort,
-        serverIp: this.#opts.advertiseAddress ? ipv4ToU32(this.#opts.advertiseAddress) : 0xffffffff,
+        serverIp: this.#searchIp,
         replyNotFound: this.#opts.replyNotFound ?? true,
         has: (n) => this.#pvs.has(n),
       });
@@ -469,7 +521,7 @@ export class CaServer extends EventEmitter<CaServerEvents> {
     const beat = (): void => {
       this.#beaconTimer = undefined;
       if (this.#state !== 'listening' || !this.#udp) return;
-      const b = encodeBeacon({ port: this.#tcpPort, beaconId: this.#beaconId, serverIp: this.#serverIp() });
+      const b = encodeBeacon({ port: this.#tcpPort, beaconId: this.#beaconId, serverIp: this.#beaconIp });
       this.#beaconId = (this.#beaconId + 1) >>> 0;
       for (const t of this.#beaconTargets) {
         try {
@@ -507,7 +559,7 @@ export class CaServer extends EventEmitter<CaServerEvents> {
 
   #decide(ctx: WriteContext, d: WriteDecision): WriteOutcome {
     if (d === false) return { status: ECA.PUTFAIL, message: `write to ${ctx.pv.name} refused` };
-    if (d && typeof d === 'object' && 'reject' in d) return { status: d.status ?? ECA.PUTFAIL, message: String(d.reject) };
+    if (d && typeof d === 'object' && 'reject' in d) return { status: refusalStatus(d.status), message: String(d.reject) };
     let value = ctx.value;
     if (d && typeof d === 'object' && 'value' in d) {
       try {

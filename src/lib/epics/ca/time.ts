@@ -44,6 +44,3 @@ export function epicsTimeToDate(t: EpicsTime): Date {
 export function epicsTimeNow(): EpicsTime {
   return epicsTimeFromMs(performance.timeOrigin + performance.now());
 }
-
-/** The zero timestamp (1990-01-01), which EPICS shows for "never processed". */
-export const EPICS_TIME_ZERO: Readonly<EpicsTime> = Object.freeze({ secondsPastEpoch: 0, nanoseconds: 0 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnCaServer, CaClientError, type CaReading, type ChannelEvent } from '../../../../src/lib/epics/ca';
 import { loopbackClient, freeUdpPort, until, sleep } from './client-helpers';
 import { FakeCaServer } from './fake-ca-server';
-import { encodeAccessRights, encodeCreateChanResponse, encodeVersion } from '../../../../src/lib/epics/ca';
+import { ECA, encodeAccessRights, encodeCreateChanResponse, encodeVersion, encodeWriteNotifyResponse } from '../../../../src/lib/epics/ca';
 
 test('10,000 channels: connect all, bulk get all, every value right', async () => {
   const srv = await spawnCaServer({ server: { port: 0, beacons: false }, generate: [{ prefix: 'MANY:', count: 10_000, width: 5, type: 'DOUBLE' }] });
@@ -144,6 +144,32 @@ test('an unresponsive server: ECHO after the idle time, channels disconnected, c
     // The fake answers searches, so the channel comes back on a new circuit.
     await until(() => h.state === 'connected', 3000, 'reconnected');
     h.release();
+  } finally {
+    await ctx.close();
+    await fake.close();
+  }
+});
+
+test('an enum put by state string does not wait past the metadata guard for a server that never sends the states', async () => {
+  const writes: Array<{ dataType: number; value: unknown }> = [];
+  const fake = await FakeCaServer.start((req, conn) => {
+    if (req.kind === 'CreateChanRequest') conn.send(encodeVersion(), encodeAccessRights({ cid: req.cid, rights: 3 }), encodeCreateChanResponse({ cid: req.cid, sid: 1, dataType: 3, count: 1 }));
+    // EVENT_ADD (the CTRL_ENUM subscription for the states) is never answered.
+    if (req.kind === 'WriteNotifyRequest') {
+      writes.push({ dataType: req.dataType, value: req.data?.value });
+      conn.send(encodeWriteNotifyResponse({ ioid: req.ioid, dataType: req.dataType, count: req.count, status: ECA.NORMAL }));
+    }
+  });
+  const ctx = await loopbackClient(fake.port, { timeoutMs: 8000 });
+  const warnings: string[] = [];
+  ctx.on('warning', (w) => warnings.push(w.code));
+  try {
+    const t0 = performance.now();
+    await ctx.put('SILENT:mode', 'Running', { wait: true });
+    const ms = performance.now() - t0;
+    assert.ok(ms < 5000, `the put waited ${ms.toFixed(0)} ms`);
+    assert.ok(warnings.includes('ENOMETA'));
+    assert.deepEqual(writes, [{ dataType: 0, value: ['Running'] }], 'sent as DBR_STRING for the server to convert');
   } finally {
     await ctx.close();
     await fake.close();

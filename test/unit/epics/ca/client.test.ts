@@ -7,7 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaServer, CaClientContext, CaClientError, DBR, DBE, dbrType, type CaReading, type PvDefinition, type ChannelEvent } from '../../../../src/lib/epics/ca';
+import { CaServer, CaClientContext, CaClientError, ClientUdp, DBR, DBE, dbrType, type CaReading, type PvDefinition, type ChannelEvent } from '../../../../src/lib/epics/ca';
 import { loopbackClient, until, sleep, netHandles } from './client-helpers';
 
 const FORM_PVS: PvDefinition[] = [
@@ -457,4 +457,39 @@ test('close fails pending operations and releases every socket and timer', async
   await c.close();
   await sleep(20);
   assert.deepEqual(netHandles(), before, 'same sockets and timers as before the context');
+});
+
+test('a failed UDP open is retried with back-off, and searches go out once it opens', async () => {
+  const open = ClientUdp.prototype.open;
+  let tries = 0;
+  ClientUdp.prototype.open = function (this: ClientUdp): Promise<void> {
+    // The first bind fails (an address not up yet, say); later ones work.
+    if (++tries === 1) return Promise.reject(Object.assign(new Error('bind EADDRNOTAVAIL 127.0.0.1'), { code: 'EADDRNOTAVAIL' }));
+    return open.call(this);
+  };
+  const c = await loopbackClient(server.udpPort, { timeoutMs: 5000 });
+  const w: string[] = [];
+  c.on('warning', (x) => w.push(`${x.code} ${x.message}`));
+  try {
+    assert.equal((await c.get('F:double')).value, 3.25);
+    assert.equal(tries, 2);
+    assert.ok(w.some((x) => /^EUDP cannot open the CA UDP socket .*trying again in 500 ms/.test(x)), w.join('\n'));
+  } finally {
+    ClientUdp.prototype.open = open;
+    await c.close();
+  }
+});
+
+test('close with operations in flight and no channel cache starts no idle-circuit timers', async (t) => {
+  const c = await loopbackClient(server.udpPort, { channelCacheMs: 0 });
+  const put = c.put('T:slow', 1, { wait: true, timeout: 10_000 }).catch((e: unknown) => e);
+  await until(() => c.circuits().some((x) => x.pending === 1), 2000, 'the put in flight');
+  const timers = t.mock.method(globalThis, 'setTimeout');
+  await c.close();
+  const late = timers.mock.calls.filter((call) => call.arguments[1] === 2000);
+  timers.mock.restore();
+  assert.equal(late.length, 0, 'no circuit linger timer after close');
+  const e = await put;
+  assert.ok(e instanceof CaClientError && e.code === 'ECLOSED');
+  slowRelease?.();
 });

@@ -115,3 +115,18 @@ test('reset() (beacon anomaly) brings every waiting channel back to an immediate
   assert.equal(b.flatMap((x) => x.items).length, 10);
   assert.ok(chans.every((c) => c.searchCount === 1), 'back-off started over');
 });
+
+test('datagrams that do not go out over UDP (name servers only) take no window slot', () => {
+  const s = new SearchScheduler<Ch>({ random: noJitter, initialWindow: 2, maxWindow: 2, minWindow: 2 });
+  const chans = Array.from({ length: 500 }, (_, i) => new Ch(`NS:PV:${String(i).padStart(5, '0')}`, i + 1));
+  for (const c of chans) s.add(c, 0);
+  const batches = s.tick(0, false);
+  assert.equal(batches.flatMap((b) => b.items).length, 500, 'every name in one tick: no window');
+  assert.ok(batches.length > 2);
+  assert.equal(s.inFlight, 0, 'nothing counted in flight');
+  assert.equal(s.window, 2);
+  // Once UDP is back, the window applies again.
+  for (const c of chans) s.add(c, 1000);
+  assert.equal(s.tick(1000).length, 2);
+  assert.equal(s.inFlight, 2);
+});

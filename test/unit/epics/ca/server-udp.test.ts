@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
+import * as net from 'node:net';
 import {
   CaServer, answerSearchDatagram, BeaconSchedule, parseAddressList, packSearchRequests, decodeResponseDatagram,
   SearchReply, ipv4ToU32, type CaResponse,
@@ -112,4 +113,50 @@ test('listen on a taken port fails cleanly; bind address and advertised address'
   await c.listen();
   assert.equal(c.udpPort, 0);
   await c.close();
+});
+
+test('close() while listen() is under way: listen() settles, nothing stays bound, no beacons go out', async () => {
+  // A port pair that was free a moment ago, and a test-owned beacon sink.
+  const probe = new CaServer({ port: 0, beacons: false });
+  await probe.listen();
+  const port = probe.tcpPort;
+  await probe.close();
+  const sink = dgram.createSocket('udp4');
+  const beacons: Buffer[] = [];
+  sink.on('message', (m) => beacons.push(m));
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  const beaconPort = (sink.address() as { port: number }).port;
+  try {
+    // Closed at once (during the TCP bind), then a few ticks later each time: during the UDP bind,
+    // or after listen() finished. Whatever the moment, listen() settles and close() frees the port.
+    for (let ticks = 0; ticks < 8; ticks++) {
+      const s = new CaServer({ port, beaconAddresses: '127.0.0.1', beaconPort });
+      const listening = s.listen().then(() => 'listened', (e: unknown) => e);
+      for (let i = 0; i < ticks; i++) await new Promise((r) => process.nextTick(r));
+      await s.close();
+      const outcome = await listening;
+      if (ticks === 0) assert.match(String(outcome), /closed while starting/);
+      else assert.ok(outcome === 'listened' || /closed while starting/.test(String(outcome)), String(outcome));
+      assert.equal(s.listening, false);
+      await assert.rejects(s.listen(), /server is closed/);
+      // The port is free again, for TCP and UDP alike.
+      const tcp = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve());
+      });
+      await new Promise<void>((r) => tcp.close(() => r()));
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ port, address: '127.0.0.1', exclusive: true }, () => resolve());
+      });
+      await new Promise<void>((r) => udp.close(() => r()));
+      await new Promise((r) => setTimeout(r, 30));
+      if (outcome !== 'listened') assert.equal(beacons.length, 0, 'no beacons from a server closed while starting');
+      beacons.length = 0; // (one that did listen sent its first beacon at once)
+    }
+  } finally {
+    sink.close();
+  }
 });

@@ -10,7 +10,7 @@ import {
   encodeVersion, encodeHostName, encodeClientName, encodeCreateChanRequest, encodeReadNotifyRequest,
   encodeWriteRequest, encodeWriteNotifyRequest, encodeEventAddRequest, encodeEventCancelRequest, encodeEventsOff,
   encodeEventsOn, encodeClearChannel, encodeEcho, encodeReadSync, encodeSearchRequest, SearchReply,
-  type CaResponse, type WriteHook, type ServerWriteEvent, type DbrValue,
+  ServerCircuit, ServerPv, type CircuitHost, type CaResponse, type WriteHook, type ServerWriteEvent, type DbrValue,
 } from '../../../../src/lib/epics/ca';
 import { RawClient } from './rawclient';
 
@@ -230,6 +230,57 @@ test('write hook: reject, replace the value, answer asynchronously', async () =>
     hook = undefined;
     c.close();
   }
+});
+
+test('write hook: a refusal with a status that does not fit the wire, or says success, is answered ECA_PUTFAIL', async () => {
+  const { c, sid } = await open('T:short');
+  const warned: Error[] = [];
+  const onWarning = (e: Error): void => void warned.push(e);
+  server.on('warning', onWarning);
+  try {
+    let ioid = 100;
+    for (const status of [-1, 2 ** 32, 1.5, Number.NaN, ECA.NORMAL]) {
+      for (const async of [false, true]) {
+        const d = { reject: `status ${status}`, status };
+        hook = () => (async ? Promise.resolve(d) : d);
+        let from = c.received.length;
+        c.send(encodeWriteNotifyRequest({ sid, ioid: ++ioid, dataType: DBR.DOUBLE, count: 1, data: { value: [1] } }));
+        assert.equal((await c.next('WriteNotifyResponse', from)).status, ECA.PUTFAIL, `WRITE_NOTIFY, ${async ? 'async' : 'sync'} status ${status}`);
+        from = c.received.length;
+        c.send(encodeWriteRequest({ sid, ioid: ++ioid, dataType: DBR.DOUBLE, count: 1, data: { value: [1] } }));
+        const err = await c.next('ErrorResponse', from);
+        assert.equal(err.status, ECA.PUTFAIL, `WRITE, ${async ? 'async' : 'sync'} status ${status}`);
+        assert.match(err.message, /status/);
+      }
+    }
+    assert.equal(c.closed, false, 'the circuit stays up');
+    assert.equal((await read(c, sid, DBR.SHORT)).status, ECA.NORMAL);
+    assert.deepEqual(warned, [], 'nothing went wrong on the way out');
+  } finally {
+    server.off('warning', onWarning);
+    hook = undefined;
+    c.close();
+  }
+});
+
+test('a circuit whose asynchronous write answer cannot be encoded reports it to the host, not as an unhandled rejection', async () => {
+  const pv = new ServerPv({ name: 'C:x', type: 'DOUBLE' });
+  const warned: unknown[] = [];
+  const host: CircuitHost = {
+    findPv: (n) => (n === pv.name ? pv : undefined),
+    rightsFor: () => AccessRights.READ_WRITE,
+    write: () => Promise.resolve({ status: -1, message: 'a status no encoder takes' }),
+    warn: (e) => void warned.push(e),
+    tcpPort: 1,
+  };
+  const circuit = new ServerCircuit(host, { send: () => {}, close: () => assert.fail('the circuit was closed') }, { address: '127.0.0.1', port: 1 });
+  circuit.receive(Buffer.concat([encodeVersion(), encodeCreateChanRequest({ cid: 1, name: pv.name })]));
+  assert.equal(circuit.channelCount, 1);
+  circuit.receive(encodeWriteNotifyRequest({ sid: 1, ioid: 1, dataType: DBR.DOUBLE, count: 1, data: { value: [2] } }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(warned.length, 1);
+  assert.match(String(warned[0]), /32 bits/);
+  circuit.close();
 });
 
 test('monitors: first value at once, updates by mask, property events, cancel with a final empty event', async () => {
